@@ -1,0 +1,148 @@
+//! The contract ABI as core wasm sees it: the imports and exports that `sdk/wit/bot.wit` lowers
+//! to under the canonical ABI. The WIT file is the definition; this table is its lowering, and
+//! a test (tests/it/abi.rs) checks the two agree name for name and type for type.
+
+/// The WIT package version this engine implements. Contracts built against another major
+/// version import other module names and are refused at deploy.
+pub const ABI_VERSION: &str = "0.1.0";
+
+/// Core wasm value types that appear in lowered host signatures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValType {
+    I32,
+    I64,
+}
+
+use ValType::{I32, I64};
+
+/// One host function as a contract imports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostImport {
+    pub module: &'static str,
+    pub name: &'static str,
+    pub params: &'static [ValType],
+    pub results: &'static [ValType],
+}
+
+pub const STORAGE: &str = "bot:contract/storage@0.1.0";
+pub const ENV: &str = "bot:contract/env@0.1.0";
+pub const EVENTS: &str = "bot:contract/events@0.1.0";
+pub const CRYPTO: &str = "bot:contract/crypto@0.1.0";
+pub const CALLS: &str = "bot:contract/calls@0.1.0";
+pub const RUNTIME: &str = "bot:contract/runtime@0.1.0";
+
+const fn import(
+    module: &'static str,
+    name: &'static str,
+    params: &'static [ValType],
+    results: &'static [ValType],
+) -> HostImport {
+    HostImport { module, name, params, results }
+}
+
+/// Every function a contract may import. Anything else is refused at deploy.
+pub const IMPORTS: &[HostImport] = &[
+    import(STORAGE, "get", &[I32, I32, I32], &[]),
+    import(STORAGE, "set", &[I32, I32, I32, I32], &[]),
+    import(STORAGE, "remove", &[I32, I32], &[]),
+    import(STORAGE, "has", &[I32, I32], &[I32]),
+    import(STORAGE, "scan", &[I32; 11], &[]),
+    import(ENV, "caller", &[I32], &[]),
+    import(ENV, "origin", &[I32], &[]),
+    import(ENV, "self-address", &[I32], &[]),
+    import(ENV, "block-height", &[], &[I64]),
+    import(ENV, "block-time", &[], &[I64]),
+    import(ENV, "tx-hash", &[I32], &[]),
+    import(ENV, "chain-id", &[I32], &[]),
+    import(ENV, "gas-left", &[], &[I64]),
+    import(EVENTS, "emit", &[I32, I32, I32, I32], &[]),
+    import(CRYPTO, "sha256", &[I32, I32, I32], &[]),
+    import(CRYPTO, "keccak256", &[I32, I32, I32], &[]),
+    import(CRYPTO, "secp256k1-verify", &[I32; 7], &[]),
+    import(CRYPTO, "secp256k1-recover", &[I32; 6], &[]),
+    import(CRYPTO, "ed25519-verify", &[I32; 7], &[]),
+    import(CRYPTO, "p256-verify", &[I32; 7], &[]),
+    import(CALLS, "call", &[I32, I32, I32, I32, I32, I32, I32, I64, I32], &[]),
+    import(CALLS, "query", &[I32, I32, I32, I32, I32, I32, I32, I64, I32], &[]),
+    import(RUNTIME, "abort", &[I32, I32], &[]),
+    import(RUNTIME, "log", &[I32, I32], &[]),
+];
+
+/// Looks up an import by module and name.
+pub fn host_import(module: &str, name: &str) -> Option<&'static HostImport> {
+    IMPORTS.iter().find(|i| i.module == module && i.name == name)
+}
+
+/// The one entry point: `invoke(method: string, args: list<u8>) -> result<list<u8>, contract-error>`.
+pub const EXPORT_INVOKE: &str = "invoke";
+pub const INVOKE_PARAMS: &[ValType] = &[I32, I32, I32, I32];
+pub const INVOKE_RESULTS: &[ValType] = &[I32];
+/// Frees what `invoke` returned; optional (a contract that leaks is only wasting its own memory).
+pub const EXPORT_POST_INVOKE: &str = "cabi_post_invoke";
+pub const POST_INVOKE_PARAMS: &[ValType] = &[I32];
+/// `cabi_realloc(old_ptr, old_len, align, new_len) -> ptr`: how the host allocates in the guest.
+pub const EXPORT_REALLOC: &str = "cabi_realloc";
+pub const REALLOC_PARAMS: &[ValType] = &[I32, I32, I32, I32];
+pub const EXPORT_MEMORY: &str = "memory";
+/// Globals that rustc exports from every wasm32-unknown-unknown cdylib; allowed, never read.
+pub const TOOLCHAIN_GLOBAL_EXPORTS: &[&str] = &["__data_end", "__heap_base"];
+
+/// Memory layouts of the canonical ABI values the host reads and writes.
+pub mod layout {
+    /// `result<list<u8>, contract-error>` as `invoke` returns it (align 4).
+    pub mod invoke_result {
+        pub const TAG: u32 = 0;
+        pub const OK_PTR: u32 = 4;
+        pub const OK_LEN: u32 = 8;
+        pub const ERR_CODE: u32 = 4;
+        pub const ERR_MSG_PTR: u32 = 8;
+        pub const ERR_MSG_LEN: u32 = 12;
+        pub const SIZE: u32 = 16;
+    }
+    /// `list<u8>` or `string` behind a return pointer.
+    pub mod list {
+        pub const PTR: u32 = 0;
+        pub const LEN: u32 = 4;
+    }
+    /// `option<list<u8>>` behind a return pointer (align 4).
+    pub mod option_list {
+        pub const TAG: u32 = 0;
+        pub const PTR: u32 = 4;
+        pub const LEN: u32 = 8;
+    }
+    /// `storage.page` (align 4): entries list, then `option<list<u8>>`.
+    pub mod page {
+        pub const ENTRIES_PTR: u32 = 0;
+        pub const ENTRIES_LEN: u32 = 4;
+        pub const NEXT_TAG: u32 = 8;
+        pub const NEXT_PTR: u32 = 12;
+        pub const NEXT_LEN: u32 = 16;
+    }
+    /// `storage.entry` (size 16, align 4).
+    pub mod entry {
+        pub const SIZE: u32 = 16;
+        pub const ALIGN: u32 = 4;
+    }
+    /// `result<bool, crypto-error>` (size 2, align 1).
+    pub mod result_bool {
+        pub const TAG: u32 = 0;
+        pub const PAYLOAD: u32 = 1;
+    }
+    /// `result<list<u8>, crypto-error>` (align 4).
+    pub mod result_list {
+        pub const TAG: u32 = 0;
+        pub const OK_PTR: u32 = 4;
+        pub const OK_LEN: u32 = 8;
+        pub const ERR: u32 = 4;
+    }
+    /// `result<list<u8>, call-error>` (align 4).
+    pub mod call_result {
+        pub const TAG: u32 = 0;
+        pub const OK_PTR: u32 = 4;
+        pub const OK_LEN: u32 = 8;
+        pub const ERR_KIND: u32 = 4;
+        pub const ERR_CODE: u32 = 8;
+        pub const ERR_MSG_PTR: u32 = 12;
+        pub const ERR_MSG_LEN: u32 = 16;
+    }
+}

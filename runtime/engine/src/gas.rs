@@ -1,0 +1,201 @@
+//! The gas cost table: what every wasm instruction and every host function costs.
+//!
+//! This file is the one place costs are written. The table is versioned: any change to a number
+//! here changes the gas of existing contracts, so it bumps [`COST_TABLE_VERSION`], goes into
+//! CHANGELOG.md, and (through [`CostTable::fingerprint`]) invalidates every cached artifact.
+
+use sha2::{Digest, Sha256};
+use wasmparser::Operator;
+
+/// Bumped on every change to [`COSTS`].
+pub const COST_TABLE_VERSION: u32 = 1;
+
+/// An amount of gas.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Gas(pub u64);
+
+impl Gas {
+    pub const ZERO: Gas = Gas(0);
+
+    pub fn checked_add(self, other: Gas) -> Option<Gas> {
+        self.0.checked_add(other.0).map(Gas)
+    }
+}
+
+impl std::fmt::Display for Gas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A host function's price: a base fee plus a fee per byte it reads from or writes to the
+/// contract, or stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostCost {
+    pub base: u64,
+    pub per_byte: u64,
+}
+
+impl HostCost {
+    const fn new(base: u64, per_byte: u64) -> Self {
+        HostCost { base, per_byte }
+    }
+
+    /// The fee for `bytes` bytes, or `None` if it does not fit in a u64 (which no gas limit
+    /// can pay, so callers treat it as out of gas).
+    pub fn for_bytes(&self, bytes: u64) -> Option<u64> {
+        self.per_byte.checked_mul(bytes)?.checked_add(self.base)
+    }
+}
+
+/// Every price the engine charges.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CostTable {
+    pub version: u32,
+
+    // wasm instructions, per execution
+    /// Constants, locals, globals, integer and float arithmetic, comparisons, conversions.
+    pub plain: u64,
+    /// Loads, stores, `memory.size`, table reads and writes.
+    pub memory_access: u64,
+    /// Integer division and remainder, float division and square root.
+    pub division: u64,
+    /// `br`, `br_if`, `br_table`, `if`, `return`: a taken branch costs more than arithmetic.
+    pub branch: u64,
+    pub call: u64,
+    pub call_indirect: u64,
+    /// `memory.grow`, plus `memory_grow_per_page` for each page actually added.
+    pub memory_grow: u64,
+    pub memory_grow_per_page: u64,
+    /// `memory.copy`, `memory.fill`, `memory.init`, plus the per-byte fee below.
+    pub bulk_memory: u64,
+    /// Bulk memory is charged one gas per this many bytes (rounded up).
+    pub bulk_memory_bytes_per_gas: u64,
+    /// Charged when a function is entered, per local it declares (they are zeroed on entry).
+    pub per_local: u64,
+
+    // host functions
+    /// Creating a contract instance, at the top of a call and for every cross-contract call.
+    pub instantiate: u64,
+    /// Copying bytes into the contract (return values), per byte, on top of each function's fee.
+    pub return_per_byte: u64,
+    pub env: HostCost,
+    pub storage_get: HostCost,
+    pub storage_has: HostCost,
+    pub storage_set: HostCost,
+    pub storage_remove: HostCost,
+    pub storage_scan: HostCost,
+    /// Charged per entry a scan returns, on top of its bytes.
+    pub storage_scan_per_entry: u64,
+    pub emit: HostCost,
+    pub sha256: HostCost,
+    pub keccak256: HostCost,
+    pub secp256k1_verify: HostCost,
+    pub secp256k1_recover: HostCost,
+    pub ed25519_verify: HostCost,
+    pub p256_verify: HostCost,
+    pub call_contract: HostCost,
+    pub abort: HostCost,
+    pub log: HostCost,
+}
+
+/// The cost table in force.
+pub const COSTS: CostTable = CostTable {
+    version: COST_TABLE_VERSION,
+    plain: 1,
+    memory_access: 2,
+    division: 8,
+    branch: 4,
+    call: 12,
+    call_indirect: 16,
+    memory_grow: 64,
+    memory_grow_per_page: 8_192,
+    bulk_memory: 8,
+    bulk_memory_bytes_per_gas: 8,
+    per_local: 1,
+    instantiate: 20_000,
+    return_per_byte: 1,
+    env: HostCost::new(120, 1),
+    storage_get: HostCost::new(2_000, 2),
+    storage_has: HostCost::new(1_800, 2),
+    storage_set: HostCost::new(5_000, 20),
+    storage_remove: HostCost::new(3_000, 2),
+    storage_scan: HostCost::new(3_000, 2),
+    storage_scan_per_entry: 400,
+    emit: HostCost::new(800, 4),
+    sha256: HostCost::new(300, 5),
+    keccak256: HostCost::new(300, 5),
+    secp256k1_verify: HostCost::new(60_000, 1),
+    secp256k1_recover: HostCost::new(80_000, 1),
+    ed25519_verify: HostCost::new(45_000, 5),
+    p256_verify: HostCost::new(120_000, 1),
+    call_contract: HostCost::new(2_000, 2),
+    abort: HostCost::new(200, 1),
+    log: HostCost::new(200, 1),
+};
+
+impl CostTable {
+    /// The static cost of one wasm instruction; the dynamic parts (pages grown, bytes copied,
+    /// locals) are charged by the instrumentation on top of this.
+    pub fn operator(&self, op: &Operator) -> u64 {
+        use Operator::*;
+        match op {
+            // Structure only: no machine code of their own.
+            Block { .. } | Loop { .. } | End | Else | Nop => 0,
+            Br { .. } | BrIf { .. } | BrTable { .. } | If { .. } | Return => self.branch,
+            Call { .. } => self.call,
+            CallIndirect { .. } => self.call_indirect,
+            MemoryGrow { .. } => self.memory_grow,
+            MemoryCopy { .. } | MemoryFill { .. } | MemoryInit { .. } => self.bulk_memory,
+            I32DivS | I32DivU | I32RemS | I32RemU | I64DivS | I64DivU | I64RemS | I64RemU
+            | F32Div | F64Div | F32Sqrt | F64Sqrt => self.division,
+            I32Load { .. } | I64Load { .. } | F32Load { .. } | F64Load { .. } | I32Load8S { .. }
+            | I32Load8U { .. } | I32Load16S { .. } | I32Load16U { .. } | I64Load8S { .. }
+            | I64Load8U { .. } | I64Load16S { .. } | I64Load16U { .. } | I64Load32S { .. }
+            | I64Load32U { .. } | I32Store { .. } | I64Store { .. } | F32Store { .. }
+            | F64Store { .. } | I32Store8 { .. } | I32Store16 { .. } | I64Store8 { .. }
+            | I64Store16 { .. } | I64Store32 { .. } | MemorySize { .. } | TableGet { .. }
+            | TableSet { .. } | TableSize { .. } => self.memory_access,
+            _ => self.plain,
+        }
+    }
+
+    /// Gas for a bulk-memory operation over `len` bytes, beyond its static cost.
+    pub fn bulk_memory_bytes(&self, len: u64) -> u64 {
+        len.div_ceil(self.bulk_memory_bytes_per_gas)
+    }
+
+    /// A digest of every number in the table, part of every compiled artifact's cache key.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        // Debug output lists every field by name and value, so any change to the table changes it.
+        Sha256::digest(format!("{self:?}").as_bytes()).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn branches_and_calls_cost_more_than_arithmetic() {
+        assert!(COSTS.branch > COSTS.plain);
+        assert!(COSTS.call > COSTS.branch);
+        assert!(COSTS.call_indirect > COSTS.call);
+        assert_eq!(COSTS.operator(&Operator::I32Add), COSTS.plain);
+        assert_eq!(COSTS.operator(&Operator::BrIf { relative_depth: 0 }), COSTS.branch);
+    }
+
+    #[test]
+    fn host_fees_never_overflow_silently() {
+        assert_eq!(COSTS.storage_set.for_bytes(u64::MAX), None);
+        assert_eq!(COSTS.sha256.for_bytes(10), Some(300 + 50));
+    }
+
+    #[test]
+    fn bulk_memory_rounds_up() {
+        assert_eq!(COSTS.bulk_memory_bytes(0), 0);
+        assert_eq!(COSTS.bulk_memory_bytes(1), 1);
+        assert_eq!(COSTS.bulk_memory_bytes(8), 1);
+        assert_eq!(COSTS.bulk_memory_bytes(9), 2);
+    }
+}

@@ -1,0 +1,197 @@
+//! `bot:contract/calls`: synchronous calls to other contracts. The callee runs in its own
+//! instance on the same store, with forwarded gas and its own overlay layer: its writes and
+//! events fold into the caller's on success and vanish on failure.
+
+// Host functions take the canonical ABI flattening of their WIT parameters.
+#![allow(clippy::too_many_arguments)]
+
+use wasmer::{FunctionEnvMut, RuntimeError};
+
+use super::guest::{self, Env, charge, field};
+use crate::abi::layout;
+use crate::execute::{FailureKind, FrameSpec, HostTrap, TxEnv, run_frame};
+use crate::gas::COSTS;
+use crate::primitives::Address;
+
+/// `call-error-kind` discriminants, in WIT order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CallErrorKind {
+    ContractError = 0,
+    Trap = 1,
+    OutOfGas = 2,
+    NotFound = 3,
+    DepthExceeded = 4,
+    Reentrancy = 5,
+}
+
+struct CallError {
+    kind: CallErrorKind,
+    code: u32,
+    message: String,
+}
+
+impl CallError {
+    fn new(kind: CallErrorKind, message: String) -> CallError {
+        CallError { kind, code: 0, message }
+    }
+}
+
+pub(crate) fn call(
+    env: Env,
+    addr_ptr: i32,
+    addr_len: i32,
+    method_ptr: i32,
+    method_len: i32,
+    args_ptr: i32,
+    args_len: i32,
+    gas_tag: i32,
+    gas: i64,
+    ret: i32,
+) -> Result<(), RuntimeError> {
+    let request = [addr_ptr, addr_len, method_ptr, method_len, args_ptr, args_len, gas_tag];
+    call_contract(env, request, gas, ret, false)
+}
+
+pub(crate) fn query(
+    env: Env,
+    addr_ptr: i32,
+    addr_len: i32,
+    method_ptr: i32,
+    method_len: i32,
+    args_ptr: i32,
+    args_len: i32,
+    gas_tag: i32,
+    gas: i64,
+    ret: i32,
+) -> Result<(), RuntimeError> {
+    let request = [addr_ptr, addr_len, method_ptr, method_len, args_ptr, args_len, gas_tag];
+    call_contract(env, request, gas, ret, true)
+}
+
+fn call_contract(mut env: Env, request: [i32; 7], gas: i64, ret: i32, query: bool) -> Result<(), RuntimeError> {
+    let [addr_ptr, addr_len, method_ptr, method_len, args_ptr, args_len, gas_tag] = request;
+    let in_bytes = [addr_len, method_len, args_len].iter().map(|l| u64::from(*l as u32)).sum();
+    charge(&mut env, COSTS.call_contract.for_bytes(in_bytes))?;
+    let what = if query { "calls.query" } else { "calls.call" };
+    if !query {
+        guest::require_writable(&env, "a read-write call")?;
+    }
+    let limits = env.data().host_limits.clone();
+    let addr = guest::read_bytes(&mut env, addr_ptr as u32, addr_len as u32, Address::LEN as u32, "contract address")?;
+    let contract = Address::from_slice(&addr).ok_or_else(|| {
+        HostTrap::violation(format!("{what}: contract address is {} bytes; addresses have 20", addr.len()))
+    })?;
+    let method = guest::read_string(&mut env, method_ptr as u32, method_len as u32, limits.max_method_bytes, "method name")?;
+    let args = guest::read_bytes(&mut env, args_ptr as u32, args_len as u32, limits.max_args_bytes, "call arguments")?;
+    let requested = match gas_tag {
+        0 => None,
+        1 => Some(gas as u64),
+        other => return Err(HostTrap::violation(format!("{what}: gas-limit option tag {other} is not 0 or 1"))),
+    };
+    let result = nested_call(&mut env, contract, &method, &args, requested, query)?;
+    write_call_result(env, ret as u32, result)
+}
+
+fn nested_call(
+    env: &mut Env,
+    contract: Address,
+    method: &str,
+    args: &[u8],
+    requested: Option<u64>,
+    query: bool,
+) -> Result<Result<Vec<u8>, CallError>, RuntimeError> {
+    let data = env.data();
+    let engine = data.engine()?;
+    let depth = data.frames.len() as u32;
+    let max_depth = engine.config().limits.max_call_depth;
+    if depth >= max_depth {
+        return Ok(Err(CallError::new(
+            CallErrorKind::DepthExceeded,
+            format!("calls may nest {max_depth} deep; this one would be {}", depth + 1),
+        )));
+    }
+    if !query && data.frames.iter().any(|f| f.contract == contract) {
+        return Ok(Err(CallError::new(
+            CallErrorKind::Reentrancy,
+            format!("{contract} is already executing in this call stack; re-entrant calls are refused"),
+        )));
+    }
+    let caller = data.frame()?.contract;
+    let read_only = query || data.frame()?.read_only;
+    let host = data.host()?;
+    let module = match engine.module_for(&*host, &contract).map_err(HostTrap::Engine)? {
+        Ok(module) => module,
+        Err(failure) => {
+            let kind = if failure.kind == FailureKind::NotFound { CallErrorKind::NotFound } else { CallErrorKind::Trap };
+            return Ok(Err(CallError::new(kind, failure.message)));
+        }
+    };
+    // The callee's instance is paid for by the caller, then gets what it was given.
+    charge(env, Some(COSTS.instantiate))?;
+    let left = guest::gas_left(env)?;
+    let forwarded = requested.map_or(left, |r| r.min(left));
+    charge(env, Some(forwarded))?;
+
+    let data = env.data_mut();
+    data.overlay.push();
+    let events_before = data.events.len();
+    let spec = FrameSpec { contract, caller, read_only, method, args, gas: forwarded };
+    let env_handle = env.as_ref();
+    let (_, mut store) = env.data_and_store_mut();
+    let frame = run_frame(&mut store, &env_handle, &module, spec);
+    let data = env.data_mut();
+    let frame = match frame {
+        Ok(frame) => frame,
+        Err(e) => {
+            data.overlay.discard();
+            return Err(HostTrap::Engine(e).into());
+        }
+    };
+    if frame.result.is_ok() {
+        data.overlay.commit();
+    } else {
+        data.overlay.discard();
+        data.events.truncate(events_before);
+    }
+    // Give back what the callee did not use.
+    refund(env, frame.gas_left)?;
+    Ok(frame.result.map_err(|failure| {
+        let (kind, code) = match failure.kind {
+            FailureKind::Contract { code } => (CallErrorKind::ContractError, code),
+            FailureKind::OutOfGas => (CallErrorKind::OutOfGas, 0),
+            FailureKind::NotFound => (CallErrorKind::NotFound, 0),
+            _ => (CallErrorKind::Trap, 0),
+        };
+        let message = match failure.kind {
+            FailureKind::Contract { .. } => failure.message,
+            _ => failure.to_string(),
+        };
+        CallError { kind, code, message }
+    }))
+}
+
+fn refund(env: &mut FunctionEnvMut<TxEnv>, gas: u64) -> Result<(), RuntimeError> {
+    let remaining = env.data().frame()?.remaining.clone();
+    let left = guest::gas_left(env)?;
+    // left + gas <= the gas this frame had before forwarding, so it cannot overflow.
+    remaining.set(env, wasmer::Value::I64(left.saturating_add(gas) as i64))?;
+    Ok(())
+}
+
+fn write_call_result(mut env: Env, ret: u32, result: Result<Vec<u8>, CallError>) -> Result<(), RuntimeError> {
+    use layout::call_result as r;
+    match result {
+        Ok(bytes) => {
+            charge(&mut env, guest::bytes_cost(0, COSTS.return_per_byte, bytes.len() as u64))?;
+            guest::write_u8(&mut env, field(ret, r::TAG)?, 0)?;
+            guest::write_list_at(&mut env, field(ret, r::OK_PTR)?, &bytes)
+        }
+        Err(e) => {
+            charge(&mut env, guest::bytes_cost(0, COSTS.return_per_byte, e.message.len() as u64))?;
+            guest::write_u8(&mut env, field(ret, r::TAG)?, 1)?;
+            guest::write_u8(&mut env, field(ret, r::ERR_KIND)?, e.kind as u8)?;
+            guest::write_u32(&mut env, field(ret, r::ERR_CODE)?, e.code)?;
+            guest::write_list_at(&mut env, field(ret, r::ERR_MSG_PTR)?, e.message.as_bytes())
+        }
+    }
+}

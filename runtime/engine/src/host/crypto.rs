@@ -1,0 +1,178 @@
+//! `bot:contract/crypto`: hashes and signature checks. Malformed inputs are `crypto-error`
+//! results the contract handles, not traps; a wrong signature is `ok(false)`.
+
+// Host functions take the canonical ABI flattening of their WIT parameters.
+#![allow(clippy::too_many_arguments)]
+
+use k256::ecdsa::signature::hazmat::PrehashVerifier as _;
+use sha2::Digest as _;
+use wasmer::RuntimeError;
+
+use super::guest::{self, Env, charge, field};
+use crate::abi::layout;
+use crate::gas::{COSTS, HostCost};
+
+/// `crypto-error` discriminants, in WIT order.
+#[derive(Clone, Copy, Debug)]
+enum CryptoError {
+    InvalidHash = 0,
+    InvalidSignature = 1,
+    InvalidPublicKey = 2,
+    InvalidRecoveryId = 3,
+}
+
+/// Charges for and reads `n` byte-list arguments given as (ptr, len) pairs.
+fn inputs<const N: usize>(env: &mut Env, cost: &HostCost, args: [(i32, i32); N]) -> Result<[Vec<u8>; N], RuntimeError> {
+    let bytes: u64 = args.iter().map(|(_, len)| u64::from(*len as u32)).sum();
+    charge(env, cost.for_bytes(bytes))?;
+    let limit = env.data().host_limits.max_hash_input_bytes;
+    let mut out: [Vec<u8>; N] = std::array::from_fn(|_| Vec::new());
+    for (slot, (ptr, len)) in out.iter_mut().zip(args) {
+        *slot = guest::read_bytes(env, ptr as u32, len as u32, limit, "crypto input")?;
+    }
+    Ok(out)
+}
+
+fn hash_result(mut env: Env, ret: i32, digest: &[u8]) -> Result<(), RuntimeError> {
+    charge(&mut env, guest::bytes_cost(0, COSTS.return_per_byte, digest.len() as u64))?;
+    guest::write_list_at(&mut env, ret as u32, digest)
+}
+
+pub(crate) fn sha256(mut env: Env, ptr: i32, len: i32, ret: i32) -> Result<(), RuntimeError> {
+    let [data] = inputs(&mut env, &COSTS.sha256, [(ptr, len)])?;
+    hash_result(env, ret, &sha2::Sha256::digest(&data))
+}
+
+pub(crate) fn keccak256(mut env: Env, ptr: i32, len: i32, ret: i32) -> Result<(), RuntimeError> {
+    let [data] = inputs(&mut env, &COSTS.keccak256, [(ptr, len)])?;
+    hash_result(env, ret, &sha3::Keccak256::digest(&data))
+}
+
+/// Writes a `result<bool, crypto-error>`.
+fn write_verdict(mut env: Env, ret: i32, verdict: Result<bool, CryptoError>) -> Result<(), RuntimeError> {
+    use layout::result_bool as r;
+    let ret = ret as u32;
+    let (tag, payload) = match verdict {
+        Ok(valid) => (0, u8::from(valid)),
+        Err(e) => (1, e as u8),
+    };
+    guest::write_u8(&mut env, field(ret, r::TAG)?, tag)?;
+    guest::write_u8(&mut env, field(ret, r::PAYLOAD)?, payload)
+}
+
+fn secp256k1_check(hash: &[u8], sig: &[u8], key: &[u8]) -> Result<bool, CryptoError> {
+    if hash.len() != 32 {
+        return Err(CryptoError::InvalidHash);
+    }
+    let sig = k256::ecdsa::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
+    let key = k256::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(|_| CryptoError::InvalidPublicKey)?;
+    // Only low-s signatures are valid, so a signature cannot be altered into another valid one.
+    if sig.normalize_s() != sig {
+        return Ok(false);
+    }
+    Ok(key.verify_prehash(hash, &sig).is_ok())
+}
+
+pub(crate) fn secp256k1_verify(
+    mut env: Env,
+    hash_ptr: i32,
+    hash_len: i32,
+    sig_ptr: i32,
+    sig_len: i32,
+    key_ptr: i32,
+    key_len: i32,
+    ret: i32,
+) -> Result<(), RuntimeError> {
+    let [hash, sig, key] =
+        inputs(&mut env, &COSTS.secp256k1_verify, [(hash_ptr, hash_len), (sig_ptr, sig_len), (key_ptr, key_len)])?;
+    write_verdict(env, ret, secp256k1_check(&hash, &sig, &key))
+}
+
+fn secp256k1_recover_key(hash: &[u8], sig: &[u8], recovery_id: i32) -> Result<Vec<u8>, CryptoError> {
+    if hash.len() != 32 {
+        return Err(CryptoError::InvalidHash);
+    }
+    let sig = k256::ecdsa::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
+    if sig.normalize_s() != sig {
+        return Err(CryptoError::InvalidSignature);
+    }
+    let id = u8::try_from(recovery_id)
+        .ok()
+        .and_then(k256::ecdsa::RecoveryId::from_byte)
+        .ok_or(CryptoError::InvalidRecoveryId)?;
+    let key = k256::ecdsa::VerifyingKey::recover_from_prehash(hash, &sig, id)
+        .map_err(|_| CryptoError::InvalidSignature)?;
+    Ok(key.to_sec1_bytes().into_vec())
+}
+
+pub(crate) fn secp256k1_recover(
+    mut env: Env,
+    hash_ptr: i32,
+    hash_len: i32,
+    sig_ptr: i32,
+    sig_len: i32,
+    recovery_id: i32,
+    ret: i32,
+) -> Result<(), RuntimeError> {
+    let [hash, sig] = inputs(&mut env, &COSTS.secp256k1_recover, [(hash_ptr, hash_len), (sig_ptr, sig_len)])?;
+    use layout::result_list as r;
+    let ret = ret as u32;
+    match secp256k1_recover_key(&hash, &sig, recovery_id) {
+        Ok(key) => {
+            charge(&mut env, guest::bytes_cost(0, COSTS.return_per_byte, key.len() as u64))?;
+            guest::write_u8(&mut env, field(ret, r::TAG)?, 0)?;
+            guest::write_list_at(&mut env, field(ret, r::OK_PTR)?, &key)
+        }
+        Err(e) => {
+            guest::write_u8(&mut env, field(ret, r::TAG)?, 1)?;
+            guest::write_u8(&mut env, field(ret, r::ERR)?, e as u8)
+        }
+    }
+}
+
+fn ed25519_check(message: &[u8], sig: &[u8], key: &[u8]) -> Result<bool, CryptoError> {
+    let sig = ed25519_dalek::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
+    let key: [u8; 32] = key.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| CryptoError::InvalidPublicKey)?;
+    Ok(key.verify_strict(message, &sig).is_ok())
+}
+
+pub(crate) fn ed25519_verify(
+    mut env: Env,
+    msg_ptr: i32,
+    msg_len: i32,
+    sig_ptr: i32,
+    sig_len: i32,
+    key_ptr: i32,
+    key_len: i32,
+    ret: i32,
+) -> Result<(), RuntimeError> {
+    let [message, sig, key] =
+        inputs(&mut env, &COSTS.ed25519_verify, [(msg_ptr, msg_len), (sig_ptr, sig_len), (key_ptr, key_len)])?;
+    write_verdict(env, ret, ed25519_check(&message, &sig, &key))
+}
+
+fn p256_check(hash: &[u8], sig: &[u8], key: &[u8]) -> Result<bool, CryptoError> {
+    if hash.len() != 32 {
+        return Err(CryptoError::InvalidHash);
+    }
+    let sig = p256::ecdsa::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
+    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(|_| CryptoError::InvalidPublicKey)?;
+    Ok(key.verify_prehash(hash, &sig).is_ok())
+}
+
+pub(crate) fn p256_verify(
+    mut env: Env,
+    hash_ptr: i32,
+    hash_len: i32,
+    sig_ptr: i32,
+    sig_len: i32,
+    key_ptr: i32,
+    key_len: i32,
+    ret: i32,
+) -> Result<(), RuntimeError> {
+    let [hash, sig, key] =
+        inputs(&mut env, &COSTS.p256_verify, [(hash_ptr, hash_len), (sig_ptr, sig_len), (key_ptr, key_len)])?;
+    write_verdict(env, ret, p256_check(&hash, &sig, &key))
+}
+

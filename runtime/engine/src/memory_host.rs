@@ -1,0 +1,110 @@
+//! An in-memory [`Host`]: the state behind `cargo bot run` and the engine's tests. It is a
+//! complete state backend (code, contracts, ordered key-value stores), just not a durable one.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::{Arc, RwLock};
+
+use crate::host::{Host, HostError};
+use crate::primitives::{Address, KeyRange, Order, Writes};
+use crate::validate::CodeHash;
+
+#[derive(Default)]
+struct State {
+    code: BTreeMap<CodeHash, Arc<[u8]>>,
+    contracts: BTreeMap<Address, CodeHash>,
+    stores: BTreeMap<Address, BTreeMap<Vec<u8>, Vec<u8>>>,
+}
+
+#[derive(Default)]
+pub struct MemoryHost {
+    state: RwLock<State>,
+}
+
+impl MemoryHost {
+    pub fn new() -> MemoryHost {
+        MemoryHost::default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        // The lock only guards plain maps; a panic elsewhere cannot leave them half-updated
+        // in a way that matters to readers.
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stores code (already validated by the caller) and returns its hash.
+    pub fn put_code(&self, wasm: &[u8]) -> CodeHash {
+        let hash = CodeHash::of(wasm);
+        self.write().code.insert(hash, Arc::from(wasm));
+        hash
+    }
+
+    /// Makes `contract` run `code`.
+    pub fn put_contract(&self, contract: Address, code: CodeHash) {
+        self.write().contracts.insert(contract, code);
+    }
+
+    /// Applies a successful call's writes.
+    pub fn apply(&self, writes: &Writes) {
+        let mut state = self.write();
+        for (contract, keys) in writes {
+            let store = state.stores.entry(*contract).or_default();
+            for (key, value) in keys {
+                match value {
+                    Some(v) => store.insert(key.clone(), v.clone()),
+                    None => store.remove(key),
+                };
+            }
+        }
+    }
+
+    /// Every committed entry of `contract`, in key order.
+    pub fn entries(&self, contract: &Address) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.read()
+            .stores
+            .get(contract)
+            .map(|s| s.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Host for MemoryHost {
+    fn get(&self, contract: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, HostError> {
+        Ok(self.read().stores.get(contract).and_then(|s| s.get(key).cloned()))
+    }
+
+    fn scan(
+        &self,
+        contract: &Address,
+        range: &KeyRange,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, HostError> {
+        let state = self.read();
+        let Some(store) = state.stores.get(contract) else {
+            return Ok(Vec::new());
+        };
+        if range.is_empty() {
+            return Ok(Vec::new());
+        }
+        let start = range.start.as_ref().map_or(Bound::Unbounded, |s| Bound::Included(s.clone()));
+        let end = range.end.as_ref().map_or(Bound::Unbounded, |e| Bound::Excluded(e.clone()));
+        let iter = store.range((start, end)).map(|(k, v)| (k.clone(), v.clone()));
+        Ok(match order {
+            Order::Ascending => iter.take(limit).collect(),
+            Order::Descending => iter.rev().take(limit).collect(),
+        })
+    }
+
+    fn contract_code(&self, contract: &Address) -> Result<Option<CodeHash>, HostError> {
+        Ok(self.read().contracts.get(contract).copied())
+    }
+
+    fn code(&self, hash: &CodeHash) -> Result<Option<Arc<[u8]>>, HostError> {
+        Ok(self.read().code.get(hash).cloned())
+    }
+}

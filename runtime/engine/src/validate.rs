@@ -1,0 +1,512 @@
+//! Static validation: a module is checked once, at deploy (and by `cargo bot check`), against
+//! the wasm spec with our feature set, our ABI and our [`Limits`]. What passes becomes a
+//! [`ValidatedModule`], which carries what instrumentation needs to know about each function.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use wasmparser::{
+    CompositeInnerType, ExternalKind, FuncValidatorAllocations, Parser, Payload, TypeRef,
+    Validator, WasmFeatures,
+};
+
+use crate::abi::{self, ValType};
+use crate::config::{FRAME_OVERHEAD_SLOTS, Limits};
+
+/// The sha256 of a contract's wasm bytes: how code is named, stored and cached.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CodeHash(pub [u8; 32]);
+
+impl CodeHash {
+    pub fn of(wasm: &[u8]) -> CodeHash {
+        CodeHash(Sha256::digest(wasm).into())
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl std::fmt::Debug for CodeHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CodeHash({})", self.to_hex())
+    }
+}
+
+impl std::fmt::Display for CodeHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// Why a module was refused. Each message names the rule and, where there is one, the limit.
+/// The text is deterministic: it becomes part of a deploy transaction's receipt.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ValidationError {
+    #[error("module is {size} bytes; the limit is {limit}")]
+    CodeTooLarge { size: usize, limit: usize },
+    #[error("not a valid wasm module: {0}")]
+    Malformed(String),
+    #[error("module uses the {0} proposal, which contracts may not use")]
+    ForbiddenFeature(&'static str),
+    #[error("module declares {count} functions; the limit is {limit}")]
+    TooManyFunctions { count: u64, limit: u32 },
+    #[error("function {index} takes {count} parameters; the limit is {limit}")]
+    TooManyParams { index: u32, count: u32, limit: u32 },
+    #[error("functions take {count} parameters in total; the limit is {limit}")]
+    TooManyTotalParams { count: u64, limit: u64 },
+    #[error("function {index} declares {count} locals; the limit is {limit}")]
+    TooManyLocals { index: u32, count: u64, limit: u32 },
+    #[error("function {index} needs {slots} stack slots per call; the limit is {limit}")]
+    FrameTooLarge { index: u32, slots: u64, limit: u32 },
+    #[error("module declares {count} imports; the limit is {limit}")]
+    TooManyImports { count: u32, limit: u32 },
+    #[error("import `{module}#{name}` is not part of the bot:contract@{} ABI", abi::ABI_VERSION)]
+    UnknownImport { module: String, name: String },
+    #[error("import `{module}#{name}` has type {found}; the ABI says {expected}")]
+    ImportSignature { module: String, name: String, found: String, expected: String },
+    #[error("import `{module}#{name}` is a {kind}; contracts may import only functions")]
+    ImportKind { module: String, name: String, kind: &'static str },
+    #[error("module declares {count} exports; the limit is {limit}")]
+    TooManyExports { count: u32, limit: u32 },
+    #[error("export `{0}` is not allowed; contracts export memory, invoke, cabi_realloc and cabi_post_invoke")]
+    UnknownExport(String),
+    #[error("missing export `{0}`: contracts are built with the bot-sdk bindings, which export it")]
+    MissingExport(&'static str),
+    #[error("export `{name}` has type {found}; the ABI says {expected}")]
+    ExportSignature { name: String, found: String, expected: String },
+    #[error("module declares {count} globals; the limit is {limit}")]
+    TooManyGlobals { count: u64, limit: u32 },
+    #[error("module has {0} memories; contracts have exactly one")]
+    MemoryCount(u32),
+    #[error("memory {what} is {pages} pages; the limit is {limit}")]
+    MemoryTooLarge { what: &'static str, pages: u64, limit: u32 },
+    #[error("table {what} is {elements} elements; the limit is {limit}")]
+    TableTooLarge { what: &'static str, elements: u64, limit: u64 },
+    #[error("module has {count} data segments; the limit is {limit}")]
+    TooManyDataSegments { count: u32, limit: u32 },
+    #[error("module has a start function; contracts run only through invoke")]
+    StartFunction,
+    #[error("function {index} uses `{op}`; table mutation instructions are not allowed")]
+    ForbiddenInstruction { index: u32, op: &'static str },
+}
+
+/// What instrumentation needs to know about one function defined in the module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FunctionInfo {
+    pub locals: u32,
+    /// Stack slots the function holds while it is on the call stack.
+    pub frame_slots: u32,
+}
+
+/// A module that passed every check, with its hash and per-function facts.
+#[derive(Clone, Debug)]
+pub struct ValidatedModule {
+    pub code_hash: CodeHash,
+    pub wasm: Arc<[u8]>,
+    /// Indexed by the module's defined (not imported) functions, in order.
+    pub functions: Arc<[FunctionInfo]>,
+    /// Which host functions the module imports, as (module, name).
+    pub imports: Vec<(String, String)>,
+}
+
+/// The wasm features contracts may use: what stable rustc emits for wasm32-unknown-unknown.
+pub fn allowed_features() -> WasmFeatures {
+    WasmFeatures::WASM2.difference(WasmFeatures::SIMD)
+}
+
+/// Refused proposals, named for the error message, each as the features that turn it on.
+fn forbidden_features() -> [(&'static str, WasmFeatures); 7] {
+    [
+        ("SIMD", WasmFeatures::SIMD.union(WasmFeatures::RELAXED_SIMD)),
+        ("threads", WasmFeatures::THREADS.union(WasmFeatures::SHARED_EVERYTHING_THREADS)),
+        (
+            "exceptions",
+            WasmFeatures::EXCEPTIONS.union(WasmFeatures::LEGACY_EXCEPTIONS),
+        ),
+        ("multi-memory", WasmFeatures::MULTI_MEMORY),
+        ("memory64", WasmFeatures::MEMORY64),
+        ("tail-call", WasmFeatures::TAIL_CALL),
+        (
+            "gc / function-references",
+            WasmFeatures::GC.union(WasmFeatures::FUNCTION_REFERENCES),
+        ),
+    ]
+}
+
+fn sig_text(params: &[wasmparser::ValType], results: &[wasmparser::ValType]) -> String {
+    let list = |v: &[wasmparser::ValType]| {
+        v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
+    };
+    format!("({}) -> ({})", list(params), list(results))
+}
+
+fn abi_sig_text(params: &[ValType], results: &[ValType]) -> String {
+    let name = |t: &ValType| match t {
+        ValType::I32 => "i32",
+        ValType::I64 => "i64",
+    };
+    let list = |v: &[ValType]| v.iter().map(name).collect::<Vec<_>>().join(", ");
+    format!("({}) -> ({})", list(params), list(results))
+}
+
+fn same_sig(
+    params: &[wasmparser::ValType],
+    results: &[wasmparser::ValType],
+    want_params: &[ValType],
+    want_results: &[ValType],
+) -> bool {
+    let eq = |a: &[wasmparser::ValType], b: &[ValType]| {
+        a.len() == b.len()
+            && a.iter().zip(b).all(|(x, y)| {
+                matches!(
+                    (x, y),
+                    (wasmparser::ValType::I32, ValType::I32) | (wasmparser::ValType::I64, ValType::I64)
+                )
+            })
+    };
+    eq(params, want_params) && eq(results, want_results)
+}
+
+/// Checks `wasm` against the spec, our features, the ABI and `limits`.
+pub fn validate(wasm: &[u8], limits: &Limits) -> Result<ValidatedModule, ValidationError> {
+    if wasm.len() > limits.max_code_bytes {
+        return Err(ValidationError::CodeTooLarge { size: wasm.len(), limit: limits.max_code_bytes });
+    }
+    if let Err(e) = Validator::new_with_features(allowed_features()).validate_all(wasm) {
+        // Name the refused proposal when enabling it alone makes the module valid.
+        for (name, feature) in forbidden_features() {
+            if Validator::new_with_features(allowed_features().union(feature))
+                .validate_all(wasm)
+                .is_ok()
+            {
+                return Err(ValidationError::ForbiddenFeature(name));
+            }
+        }
+        return Err(ValidationError::Malformed(e.to_string()));
+    }
+    Checker::new(limits).run(wasm)
+}
+
+struct Checker<'l> {
+    limits: &'l Limits,
+    /// Function types by type index: (params, results).
+    types: Vec<(Vec<wasmparser::ValType>, Vec<wasmparser::ValType>)>,
+    /// Type index of every function, imported ones first.
+    func_types: Vec<u32>,
+    imported_funcs: u32,
+    imports: Vec<(String, String)>,
+    functions: Vec<FunctionInfo>,
+    total_params: u64,
+    memories: u32,
+    exports: Vec<(String, ExternalKind, u32)>,
+}
+
+impl<'l> Checker<'l> {
+    fn new(limits: &'l Limits) -> Self {
+        Checker {
+            limits,
+            types: Vec::new(),
+            func_types: Vec::new(),
+            imported_funcs: 0,
+            imports: Vec::new(),
+            functions: Vec::new(),
+            total_params: 0,
+            memories: 0,
+            exports: Vec::new(),
+        }
+    }
+
+    fn malformed(e: wasmparser::BinaryReaderError) -> ValidationError {
+        ValidationError::Malformed(e.to_string())
+    }
+
+    fn run(mut self, wasm: &[u8]) -> Result<ValidatedModule, ValidationError> {
+        // The module is already known valid, so this second validator only measures the
+        // operand stack of each function.
+        let mut validator = Validator::new_with_features(allowed_features());
+        let mut allocs = FuncValidatorAllocations::default();
+        for payload in Parser::new(0).parse_all(wasm) {
+            let payload = payload.map_err(Self::malformed)?;
+            match &payload {
+                Payload::TypeSection(reader) => {
+                    for group in reader.clone().into_iter() {
+                        for sub in group.map_err(Self::malformed)?.into_types() {
+                            match &sub.composite_type.inner {
+                                CompositeInnerType::Func(f) => {
+                                    self.types.push((f.params().to_vec(), f.results().to_vec()))
+                                }
+                                _ => self.types.push((Vec::new(), Vec::new())),
+                            }
+                        }
+                    }
+                }
+                Payload::ImportSection(reader) => {
+                    let count = reader.count();
+                    if count > self.limits.max_imports {
+                        return Err(ValidationError::TooManyImports {
+                            count,
+                            limit: self.limits.max_imports,
+                        });
+                    }
+                    for import in reader.clone().into_imports() {
+                        let import = import.map_err(Self::malformed)?;
+                        self.import(import.module, import.name, import.ty)?;
+                    }
+                }
+                Payload::FunctionSection(reader) => {
+                    let count = u64::from(self.imported_funcs) + u64::from(reader.count());
+                    if count > u64::from(self.limits.max_functions) {
+                        return Err(ValidationError::TooManyFunctions {
+                            count,
+                            limit: self.limits.max_functions,
+                        });
+                    }
+                    for ty in reader.clone() {
+                        let ty = ty.map_err(Self::malformed)?;
+                        let index = self.func_types.len() as u32;
+                        self.params(index, ty)?;
+                        self.func_types.push(ty);
+                    }
+                }
+                Payload::TableSection(reader) => {
+                    for table in reader.clone() {
+                        let ty = table.map_err(Self::malformed)?.ty;
+                        self.table(ty.initial, ty.maximum)?;
+                    }
+                }
+                Payload::MemorySection(reader) => {
+                    for memory in reader.clone() {
+                        let ty = memory.map_err(Self::malformed)?;
+                        self.memory(ty.initial, ty.maximum)?;
+                    }
+                }
+                Payload::GlobalSection(reader) => {
+                    if reader.count() > self.limits.max_globals {
+                        return Err(ValidationError::TooManyGlobals {
+                            count: u64::from(reader.count()),
+                            limit: self.limits.max_globals,
+                        });
+                    }
+                }
+                Payload::ExportSection(reader) => {
+                    if reader.count() > self.limits.max_exports {
+                        return Err(ValidationError::TooManyExports {
+                            count: reader.count(),
+                            limit: self.limits.max_exports,
+                        });
+                    }
+                    for export in reader.clone() {
+                        let export = export.map_err(Self::malformed)?;
+                        self.exports.push((export.name.to_string(), export.kind, export.index));
+                    }
+                }
+                Payload::StartSection { .. } => return Err(ValidationError::StartFunction),
+                Payload::DataSection(reader) => {
+                    if reader.count() > self.limits.max_data_segments {
+                        return Err(ValidationError::TooManyDataSegments {
+                            count: reader.count(),
+                            limit: self.limits.max_data_segments,
+                        });
+                    }
+                }
+                _ => {}
+            }
+            // Feed the measuring validator and size every function body.
+            match validator.payload(&payload).map_err(Self::malformed)? {
+                wasmparser::ValidPayload::Func(func, body) => {
+                    let index = self.imported_funcs + self.functions.len() as u32;
+                    let mut func = func.into_validator(std::mem::take(&mut allocs));
+                    let info = self.function(index, &mut func, &body)?;
+                    self.functions.push(info);
+                    allocs = func.into_allocations();
+                }
+                wasmparser::ValidPayload::End(_) => break,
+                _ => {}
+            }
+        }
+        self.check_exports()?;
+        if self.memories != 1 {
+            return Err(ValidationError::MemoryCount(self.memories));
+        }
+        Ok(ValidatedModule {
+            code_hash: CodeHash::of(wasm),
+            wasm: Arc::from(wasm),
+            functions: self.functions.into(),
+            imports: self.imports,
+        })
+    }
+
+    fn import(&mut self, module: &str, name: &str, ty: TypeRef) -> Result<(), ValidationError> {
+        let kind = match ty {
+            TypeRef::Func(index) => {
+                let (params, results) = &self.types[index as usize];
+                let Some(host) = abi::host_import(module, name) else {
+                    return Err(ValidationError::UnknownImport {
+                        module: module.to_string(),
+                        name: name.to_string(),
+                    });
+                };
+                if !same_sig(params, results, host.params, host.results) {
+                    return Err(ValidationError::ImportSignature {
+                        module: module.to_string(),
+                        name: name.to_string(),
+                        found: sig_text(params, results),
+                        expected: abi_sig_text(host.params, host.results),
+                    });
+                }
+                self.imported_funcs += 1;
+                self.func_types.push(index);
+                self.imports.push((module.to_string(), name.to_string()));
+                return Ok(());
+            }
+            TypeRef::Memory(_) => "memory",
+            TypeRef::Table(_) => "table",
+            TypeRef::Global(_) => "global",
+            TypeRef::Tag(_) => "tag",
+            TypeRef::FuncExact(_) => "exact function",
+        };
+        Err(ValidationError::ImportKind { module: module.to_string(), name: name.to_string(), kind })
+    }
+
+    fn params(&mut self, index: u32, ty: u32) -> Result<(), ValidationError> {
+        let count = self.types[ty as usize].0.len() as u32;
+        if count > self.limits.max_params_per_function {
+            return Err(ValidationError::TooManyParams {
+                index,
+                count,
+                limit: self.limits.max_params_per_function,
+            });
+        }
+        self.total_params += u64::from(count);
+        if self.total_params > self.limits.max_total_params {
+            return Err(ValidationError::TooManyTotalParams {
+                count: self.total_params,
+                limit: self.limits.max_total_params,
+            });
+        }
+        Ok(())
+    }
+
+    fn table(&self, initial: u64, maximum: Option<u64>) -> Result<(), ValidationError> {
+        let limit = self.limits.max_table_elements;
+        if initial > limit {
+            return Err(ValidationError::TableTooLarge { what: "initial size", elements: initial, limit });
+        }
+        match maximum {
+            Some(max) if max > limit => {
+                Err(ValidationError::TableTooLarge { what: "maximum size", elements: max, limit })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn memory(&mut self, initial: u64, maximum: Option<u64>) -> Result<(), ValidationError> {
+        self.memories += 1;
+        let limit = self.limits.max_memory_pages;
+        if initial > u64::from(limit) {
+            return Err(ValidationError::MemoryTooLarge { what: "initial size", pages: initial, limit });
+        }
+        match maximum {
+            Some(max) if max > u64::from(limit) => {
+                Err(ValidationError::MemoryTooLarge { what: "maximum size", pages: max, limit })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn function(
+        &self,
+        index: u32,
+        func: &mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
+        body: &wasmparser::FunctionBody,
+    ) -> Result<FunctionInfo, ValidationError> {
+        let mut locals: u64 = 0;
+        let mut reader = body.get_binary_reader();
+        for _ in 0..reader.read_var_u32().map_err(Self::malformed)? {
+            let offset = reader.original_position() as u64;
+            let count = reader.read_var_u32().map_err(Self::malformed)?;
+            let ty = reader.read().map_err(Self::malformed)?;
+            locals += u64::from(count);
+            if locals > u64::from(self.limits.max_locals_per_function) {
+                return Err(ValidationError::TooManyLocals {
+                    index,
+                    count: locals,
+                    limit: self.limits.max_locals_per_function,
+                });
+            }
+            func.define_locals(offset, count, ty).map_err(Self::malformed)?;
+        }
+        let mut max_height: u32 = 0;
+        let mut ops = wasmparser::OperatorsReader::new(reader);
+        while !ops.eof() {
+            let offset = ops.original_position() as u64;
+            let op = ops.read().map_err(Self::malformed)?;
+            use wasmparser::Operator::*;
+            let forbidden = match op {
+                TableGrow { .. } => Some("table.grow"),
+                TableFill { .. } => Some("table.fill"),
+                TableCopy { .. } => Some("table.copy"),
+                TableInit { .. } => Some("table.init"),
+                _ => None,
+            };
+            if let Some(op) = forbidden {
+                return Err(ValidationError::ForbiddenInstruction { index, op });
+            }
+            func.op(offset, &op).map_err(Self::malformed)?;
+            max_height = max_height.max(func.operand_stack_height());
+        }
+        let params = self.types[self.func_types[index as usize] as usize].0.len() as u64;
+        let slots = params + locals + u64::from(max_height) + u64::from(FRAME_OVERHEAD_SLOTS);
+        if slots > u64::from(self.limits.max_stack_slots) {
+            return Err(ValidationError::FrameTooLarge {
+                index,
+                slots,
+                limit: self.limits.max_stack_slots,
+            });
+        }
+        Ok(FunctionInfo { locals: locals as u32, frame_slots: slots as u32 })
+    }
+
+    fn check_exports(&self) -> Result<(), ValidationError> {
+        let func_sig = |index: u32| &self.types[self.func_types[index as usize] as usize];
+        let mut seen = (false, false, false);
+        for (name, kind, index) in &self.exports {
+            let expected = match (name.as_str(), kind) {
+                (abi::EXPORT_MEMORY, ExternalKind::Memory) => {
+                    seen.0 = true;
+                    continue;
+                }
+                (abi::EXPORT_INVOKE, ExternalKind::Func) => {
+                    seen.1 = true;
+                    (abi::INVOKE_PARAMS, abi::INVOKE_RESULTS)
+                }
+                (abi::EXPORT_REALLOC, ExternalKind::Func) => {
+                    seen.2 = true;
+                    (abi::REALLOC_PARAMS, abi::INVOKE_RESULTS)
+                }
+                (abi::EXPORT_POST_INVOKE, ExternalKind::Func) => (abi::POST_INVOKE_PARAMS, &[][..]),
+                (n, ExternalKind::Global) if abi::TOOLCHAIN_GLOBAL_EXPORTS.contains(&n) => continue,
+                _ => return Err(ValidationError::UnknownExport(name.clone())),
+            };
+            let (params, results) = func_sig(*index);
+            if !same_sig(params, results, expected.0, expected.1) {
+                return Err(ValidationError::ExportSignature {
+                    name: name.clone(),
+                    found: sig_text(params, results),
+                    expected: abi_sig_text(expected.0, expected.1),
+                });
+            }
+        }
+        if !seen.0 {
+            return Err(ValidationError::MissingExport(abi::EXPORT_MEMORY));
+        }
+        if !seen.1 {
+            return Err(ValidationError::MissingExport(abi::EXPORT_INVOKE));
+        }
+        if !seen.2 {
+            return Err(ValidationError::MissingExport(abi::EXPORT_REALLOC));
+        }
+        Ok(())
+    }
+}
