@@ -1,1 +1,102 @@
+//! Write bot smart contracts in Rust: guest bindings to the `bot:contract` WIT world, and a
+//! thin idiomatic layer over them.
+//!
+//! A contract is a `cdylib` built for `wasm32-unknown-unknown` that implements [`Contract`]
+//! and names its type with [`export!`]:
+//!
+//! ```ignore
+//! struct Counter;
+//!
+//! impl bot_sdk::Contract for Counter {
+//!     fn invoke(method: String, args: Vec<u8>) -> Result<Vec<u8>, bot_sdk::ContractError> {
+//!         bot_sdk::guard();
+//!         match method.as_str() {
+//!             "get" => bot_sdk::ok(&bot_sdk::storage::read::<u64>(b"count").unwrap_or(0)),
+//!             other => Err(bot_sdk::ContractError::unknown_method(other)),
+//!         }
+//!     }
+//! }
+//!
+//! bot_sdk::export!(Counter);
+//! ```
+//!
+//! Arguments and results are borsh-encoded. This crate never depends on the runtime: it is the
+//! guest side only.
 
+/// The generated bindings to `wit/bot.wit`; the modules below wrap them.
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "contract",
+        pub_export_macro: true,
+        default_bindings_module: "bot_sdk::bindings",
+        generate_all,
+    });
+}
+
+pub mod calls;
+pub mod crypto;
+pub mod env;
+pub mod error;
+pub mod events;
+pub mod runtime;
+pub mod storage;
+
+pub use bindings::Guest as Contract;
+pub use bindings::export;
+pub use borsh;
+pub use error::ContractError;
+
+/// A 20-byte account or contract address.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+)]
+pub struct Address(pub [u8; 20]);
+
+impl Address {
+    /// From the host's bytes, which are always 20 long for addresses it hands out.
+    pub(crate) fn from_host(bytes: Vec<u8>) -> Address {
+        let mut a = [0u8; 20];
+        let n = bytes.len().min(20);
+        a[..n].copy_from_slice(&bytes[..n]);
+        Address(a)
+    }
+}
+
+/// Decodes borsh arguments, or fails with [`ContractError::INVALID_ARGS`].
+pub fn args<T: borsh::BorshDeserialize>(bytes: &[u8]) -> Result<T, ContractError> {
+    borsh::from_slice(bytes).map_err(|e| ContractError::invalid_args(&e.to_string()))
+}
+
+/// Encodes a successful result.
+pub fn ok<T: borsh::BorshSerialize + ?Sized>(value: &T) -> Result<Vec<u8>, ContractError> {
+    borsh::to_vec(value).map_err(|e| ContractError::new(ContractError::INTERNAL, &e.to_string()))
+}
+
+/// Routes panics to [`runtime::abort`], so a panic's message reaches the caller instead of a
+/// bare `unreachable` trap. Call it first in `invoke`; repeated calls are cheap.
+pub fn guard() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let message = match info.payload().downcast_ref::<&str>() {
+                Some(s) => (*s).to_string(),
+                None => match info.payload().downcast_ref::<String>() {
+                    Some(s) => s.clone(),
+                    None => "panic".to_string(),
+                },
+            };
+            runtime::abort(&format!("panicked: {message}"));
+        }));
+    });
+}

@@ -37,7 +37,12 @@ const fn import(
     params: &'static [ValType],
     results: &'static [ValType],
 ) -> HostImport {
-    HostImport { module, name, params, results }
+    HostImport {
+        module,
+        name,
+        params,
+        results,
+    }
 }
 
 /// Every function a contract may import. Anything else is refused at deploy.
@@ -62,15 +67,27 @@ pub const IMPORTS: &[HostImport] = &[
     import(CRYPTO, "secp256k1-recover", &[I32; 6], &[]),
     import(CRYPTO, "ed25519-verify", &[I32; 7], &[]),
     import(CRYPTO, "p256-verify", &[I32; 7], &[]),
-    import(CALLS, "call", &[I32, I32, I32, I32, I32, I32, I32, I64, I32], &[]),
-    import(CALLS, "query", &[I32, I32, I32, I32, I32, I32, I32, I64, I32], &[]),
+    import(
+        CALLS,
+        "call",
+        &[I32, I32, I32, I32, I32, I32, I32, I64, I32],
+        &[],
+    ),
+    import(
+        CALLS,
+        "query",
+        &[I32, I32, I32, I32, I32, I32, I32, I64, I32],
+        &[],
+    ),
     import(RUNTIME, "abort", &[I32, I32], &[]),
     import(RUNTIME, "log", &[I32, I32], &[]),
 ];
 
 /// Looks up an import by module and name.
 pub fn host_import(module: &str, name: &str) -> Option<&'static HostImport> {
-    IMPORTS.iter().find(|i| i.module == module && i.name == name)
+    IMPORTS
+        .iter()
+        .find(|i| i.module == module && i.name == name)
 }
 
 /// The one entry point: `invoke(method: string, args: list<u8>) -> result<list<u8>, contract-error>`.
@@ -84,6 +101,8 @@ pub const POST_INVOKE_PARAMS: &[ValType] = &[I32];
 pub const EXPORT_REALLOC: &str = "cabi_realloc";
 pub const REALLOC_PARAMS: &[ValType] = &[I32, I32, I32, I32];
 pub const EXPORT_MEMORY: &str = "memory";
+/// wit-bindgen also exports its allocator under a versioned name; allowed, never called.
+pub const VERSIONED_REALLOC_PREFIX: &str = "cabi_realloc_wit_bindgen_";
 /// Globals that rustc exports from every wasm32-unknown-unknown cdylib; allowed, never read.
 pub const TOOLCHAIN_GLOBAL_EXPORTS: &[&str] = &["__data_end", "__heap_base"];
 

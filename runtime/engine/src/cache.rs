@@ -26,7 +26,9 @@ pub struct MemoryCache {
 impl MemoryCache {
     pub fn new(entries: usize) -> Self {
         let entries = NonZeroUsize::new(entries).unwrap_or(NonZeroUsize::MIN);
-        MemoryCache { modules: Mutex::new(LruCache::new(entries)) }
+        MemoryCache {
+            modules: Mutex::new(LruCache::new(entries)),
+        }
     }
 
     pub fn get(&self, key: &ArtifactKey) -> Option<wasmer::Module> {
@@ -50,7 +52,10 @@ impl MemoryCache {
     }
 
     pub fn clear(&self) {
-        self.modules.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.modules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }
 
@@ -71,7 +76,9 @@ pub struct DiskCache {
 impl DiskCache {
     pub fn open(dir: &Path) -> std::io::Result<Self> {
         fs::create_dir_all(dir)?;
-        Ok(DiskCache { dir: dir.to_path_buf() })
+        Ok(DiskCache {
+            dir: dir.to_path_buf(),
+        })
     }
 
     pub fn path(&self, key: &ArtifactKey) -> PathBuf {

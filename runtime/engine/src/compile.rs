@@ -8,7 +8,9 @@
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use wasmer::sys::{CompilerConfig, Cranelift, CraneliftOptLevel, EngineBuilder, Features, Singlepass};
+use wasmer::sys::{
+    CompilerConfig, Cranelift, CraneliftOptLevel, EngineBuilder, Features, Singlepass,
+};
 use wasmer_middlewares::Metering;
 
 use crate::config::{Compiler, EngineConfig};
@@ -21,7 +23,10 @@ use crate::validate::{CodeHash, ValidatedModule};
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
     #[error("compiling with {compiler}: {message}")]
-    Compile { compiler: &'static str, message: String },
+    Compile {
+        compiler: &'static str,
+        message: String,
+    },
     #[error("serializing the compiled module: {0}")]
     Serialize(String),
     #[error("loading the compiled module: {0}")]
@@ -31,7 +36,10 @@ pub enum CompileError {
 /// Wasm features the compiler accepts: a superset of what validation lets through.
 fn compiler_features() -> Features {
     let mut features = Features::none();
-    features.bulk_memory(true).reference_types(true).multi_value(true);
+    features
+        .bulk_memory(true)
+        .reference_types(true)
+        .multi_value(true);
     features
 }
 
@@ -74,7 +82,8 @@ pub fn compile_artifact(
     let builder = match config.compiler {
         Compiler::Cranelift => {
             let mut c = Cranelift::new();
-            c.canonicalize_nans(true).opt_level(CraneliftOptLevel::Speed);
+            c.canonicalize_nans(true)
+                .opt_level(CraneliftOptLevel::Speed);
             c.push_middleware(metering);
             c.push_middleware(instrumentation);
             EngineBuilder::new(c)
@@ -87,12 +96,18 @@ pub fn compile_artifact(
             EngineBuilder::new(c)
         }
     };
-    let engine: wasmer::Engine = builder.set_features(Some(compiler_features())).engine().into();
-    let compiled = wasmer::Module::new(&engine, &module.wasm[..]).map_err(|e| CompileError::Compile {
-        compiler: config.compiler.name(),
-        message: e.to_string(),
-    })?;
-    let bytes = compiled.serialize().map_err(|e| CompileError::Serialize(e.to_string()))?;
+    let engine: wasmer::Engine = builder
+        .set_features(Some(compiler_features()))
+        .engine()
+        .into();
+    let compiled =
+        wasmer::Module::new(&engine, &module.wasm[..]).map_err(|e| CompileError::Compile {
+            compiler: config.compiler.name(),
+            message: e.to_string(),
+        })?;
+    let bytes = compiled
+        .serialize()
+        .map_err(|e| CompileError::Serialize(e.to_string()))?;
     Ok(bytes.to_vec())
 }
 
@@ -100,7 +115,10 @@ pub fn compile_artifact(
 ///
 /// The artifact must come from [`compile_artifact`] in this process or from the disk cache,
 /// whose checksum ([`crate::cache`]) has been verified.
-pub fn load_artifact(runtime: &wasmer::Engine, artifact: &[u8]) -> Result<wasmer::Module, CompileError> {
+pub fn load_artifact(
+    runtime: &wasmer::Engine,
+    artifact: &[u8],
+) -> Result<wasmer::Module, CompileError> {
     // SAFETY: the bytes were produced by `compile_artifact` with this wasmer version (the cache
     // key includes it) and their checksum was verified, so they are a well-formed artifact.
     unsafe { wasmer::Module::deserialize(runtime, artifact.to_vec()) }

@@ -28,7 +28,9 @@ impl std::str::FromStr for Compiler {
         match s {
             "cranelift" => Ok(Compiler::Cranelift),
             "singlepass" => Ok(Compiler::Singlepass),
-            other => Err(format!("unknown compiler `{other}`; expected cranelift or singlepass")),
+            other => Err(format!(
+                "unknown compiler `{other}`; expected cranelift or singlepass"
+            )),
         }
     }
 }

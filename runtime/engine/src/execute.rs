@@ -38,7 +38,9 @@ pub enum EngineError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FailureKind {
     /// The contract returned its own error with this code.
-    Contract { code: u32 },
+    Contract {
+        code: u32,
+    },
     /// The contract called `abort`.
     Aborted,
     /// A wasm trap (unreachable, division by zero, out-of-bounds access...).
@@ -78,7 +80,10 @@ pub struct Failure {
 
 impl Failure {
     fn new(kind: FailureKind, message: impl Into<String>) -> Failure {
-        Failure { kind, message: message.into() }
+        Failure {
+            kind,
+            message: message.into(),
+        }
     }
 }
 
@@ -156,7 +161,11 @@ impl TxEnv {
         TxEnv {
             engine: None,
             host: None,
-            block: BlockContext { height: 0, time_ms: 0, chain_id: String::new() },
+            block: BlockContext {
+                height: 0,
+                time_ms: 0,
+                chain_id: String::new(),
+            },
             host_limits: HostLimits::default(),
             origin: Address::default(),
             tx_hash: [0; 32],
@@ -170,7 +179,10 @@ impl TxEnv {
     /// The frame of the contract that is executing; host functions only run while one is.
     pub fn frame(&self) -> Result<&Frame, RuntimeError> {
         self.frames.last().ok_or_else(|| {
-            HostTrap::Engine(EngineError::Wasmer("host function called outside a call".into())).into()
+            HostTrap::Engine(EngineError::Wasmer(
+                "host function called outside a call".into(),
+            ))
+            .into()
         })
     }
 
@@ -265,7 +277,10 @@ impl Engine {
     }
 
     /// Validates and compiles `wasm` into the caches, as a deploy does.
-    pub fn prepare(&self, wasm: &[u8]) -> Result<Result<ValidatedModule, ValidationError>, EngineError> {
+    pub fn prepare(
+        &self,
+        wasm: &[u8],
+    ) -> Result<Result<ValidatedModule, ValidationError>, EngineError> {
         let validated = match self.validate(wasm) {
             Ok(v) => v,
             Err(e) => return Ok(Err(e)),
@@ -320,7 +335,10 @@ impl Engine {
         contract: &Address,
     ) -> Result<Result<Module, Failure>, EngineError> {
         let Some(code_hash) = host.contract_code(contract)? else {
-            return Ok(Err(Failure::new(FailureKind::NotFound, format!("no contract at {contract}"))));
+            return Ok(Err(Failure::new(
+                FailureKind::NotFound,
+                format!("no contract at {contract}"),
+            )));
         };
         let key = self.key(&code_hash);
         if let Some(module) = self.inner.memory.get(&key) {
@@ -395,13 +413,19 @@ impl Engine {
                 writes: std::mem::take(&mut data.overlay).into_writes(),
                 logs,
             },
-            Err(failure) => Outcome { logs, ..fail(failure, gas_used) },
+            Err(failure) => Outcome {
+                logs,
+                ..fail(failure, gas_used)
+            },
         })
     }
 }
 
 fn out_of_gas(limit: u64) -> Failure {
-    Failure::new(FailureKind::OutOfGas, format!("out of gas: the limit was {limit}"))
+    Failure::new(
+        FailureKind::OutOfGas,
+        format!("out of gas: the limit was {limit}"),
+    )
 }
 
 fn trap_message(code: wasmer_types::TrapCode) -> &'static str {
@@ -448,7 +472,11 @@ impl Meter {
     }
 
     fn gas_left(&self, store: &mut impl AsStoreMut) -> u64 {
-        if self.exhausted(store) { 0 } else { self.remaining(store) }
+        if self.exhausted(store) {
+            0
+        } else {
+            self.remaining(store)
+        }
     }
 }
 
@@ -466,7 +494,9 @@ fn classify(
     let error = match error.downcast::<HostTrap>() {
         Ok(HostTrap::OutOfGas) => return Ok(out_of_gas(gas)),
         Ok(HostTrap::Abort(message)) => return Ok(Failure::new(FailureKind::Aborted, message)),
-        Ok(HostTrap::Violation(message)) => return Ok(Failure::new(FailureKind::HostViolation, message)),
+        Ok(HostTrap::Violation(message)) => {
+            return Ok(Failure::new(FailureKind::HostViolation, message));
+        }
         Ok(HostTrap::Engine(e)) => return Err(e),
         Err(error) => error,
     };
@@ -498,27 +528,44 @@ pub(crate) fn run_frame(
                 Some(code) => format!("instantiation failed: {}", trap_message(code)),
                 None => "instantiation failed".to_string(),
             };
-            return Ok(FrameResult { result: Err(Failure::new(FailureKind::Trap, message)), gas_left: 0 });
+            return Ok(FrameResult {
+                result: Err(Failure::new(FailureKind::Trap, message)),
+                gas_left: 0,
+            });
         }
         Err(e) => return Err(EngineError::Wasmer(e.to_string())),
     };
     let wasmer_err = |e: wasmer::ExportError| EngineError::Wasmer(e.to_string());
     let exports = &instance.exports;
     let meter = Meter {
-        remaining: exports.get_global(METERING_REMAINING).map_err(wasmer_err)?.clone(),
-        exhausted: exports.get_global(METERING_EXHAUSTED).map_err(wasmer_err)?.clone(),
+        remaining: exports
+            .get_global(METERING_REMAINING)
+            .map_err(wasmer_err)?
+            .clone(),
+        exhausted: exports
+            .get_global(METERING_EXHAUSTED)
+            .map_err(wasmer_err)?
+            .clone(),
         stack: exports.get_global(STACK_SLOTS).map_err(wasmer_err)?.clone(),
     };
-    let memory = exports.get_memory(abi::EXPORT_MEMORY).map_err(wasmer_err)?.clone();
+    let memory = exports
+        .get_memory(abi::EXPORT_MEMORY)
+        .map_err(wasmer_err)?
+        .clone();
     let realloc = exports
         .get_typed_function::<(i32, i32, i32, i32), i32>(store, abi::EXPORT_REALLOC)
         .map_err(|e| EngineError::Wasmer(e.to_string()))?;
     let invoke = exports
         .get_typed_function::<(i32, i32, i32, i32), i32>(store, abi::EXPORT_INVOKE)
         .map_err(|e| EngineError::Wasmer(e.to_string()))?;
-    let post = exports.get_typed_function::<i32, ()>(store, abi::EXPORT_POST_INVOKE).ok();
+    let post = exports
+        .get_typed_function::<i32, ()>(store, abi::EXPORT_POST_INVOKE)
+        .ok();
     let wasmer_set = |e: RuntimeError| EngineError::Wasmer(e.to_string());
-    meter.remaining.set(store, Value::I64(spec.gas as i64)).map_err(wasmer_set)?;
+    meter
+        .remaining
+        .set(store, Value::I64(spec.gas as i64))
+        .map_err(wasmer_set)?;
 
     env.as_mut(store).frames.push(Frame {
         contract: spec.contract,
@@ -532,12 +579,19 @@ pub(crate) fn run_frame(
     let outcome = call_invoke(store, env, &invoke, post.as_ref(), spec.method, spec.args);
     env.as_mut(store).frames.pop();
 
-    let max_stack_slots = env.as_ref(store).engine.as_ref().map_or(u32::MAX, |e| e.config().limits.max_stack_slots);
+    let max_stack_slots = env
+        .as_ref(store)
+        .engine
+        .as_ref()
+        .map_or(u32::MAX, |e| e.config().limits.max_stack_slots);
     let result = match outcome {
         Ok(result) => result,
         Err(error) => Err(classify(store, &meter, spec.gas, max_stack_slots, error)?),
     };
-    Ok(FrameResult { result, gas_left: meter.gas_left(store) })
+    Ok(FrameResult {
+        result,
+        gas_left: meter.gas_left(store),
+    })
 }
 
 /// Lowers the method and args into the guest, calls `invoke`, and lifts its result.
@@ -552,7 +606,13 @@ fn call_invoke(
     let mut env_mut = env.clone().into_mut(store);
     let (method_ptr, method_len) = host::guest::write_bytes(&mut env_mut, method.as_bytes(), 1)?;
     let (args_ptr, args_len) = host::guest::write_bytes(&mut env_mut, args, 1)?;
-    let ret = invoke.call(store, method_ptr as i32, method_len as i32, args_ptr as i32, args_len as i32)?;
+    let ret = invoke.call(
+        store,
+        method_ptr as i32,
+        method_len as i32,
+        args_ptr as i32,
+        args_len as i32,
+    )?;
     let mut env_mut = env.clone().into_mut(store);
     let ret = ret as u32;
     use layout::invoke_result as r;
@@ -561,18 +621,30 @@ fn call_invoke(
         0 => {
             let ptr = host::guest::read_u32(&mut env_mut, ret + r::OK_PTR)?;
             let len = host::guest::read_u32(&mut env_mut, ret + r::OK_LEN)?;
-            Ok(host::guest::read_bytes(&mut env_mut, ptr, len, u32::MAX, "invoke result")?)
+            Ok(host::guest::read_bytes(
+                &mut env_mut,
+                ptr,
+                len,
+                u32::MAX,
+                "invoke result",
+            )?)
         }
         1 => {
             let code = host::guest::read_u32(&mut env_mut, ret + r::ERR_CODE)?;
             let ptr = host::guest::read_u32(&mut env_mut, ret + r::ERR_MSG_PTR)?;
             let len = host::guest::read_u32(&mut env_mut, ret + r::ERR_MSG_LEN)?;
             let limit = env_mut.data().host_limits.max_message_bytes;
-            let message = host::guest::read_bytes(&mut env_mut, ptr, len.min(limit), limit, "error message")?;
-            Err(Failure::new(FailureKind::Contract { code }, String::from_utf8_lossy(&message).into_owned()))
+            let message =
+                host::guest::read_bytes(&mut env_mut, ptr, len.min(limit), limit, "error message")?;
+            Err(Failure::new(
+                FailureKind::Contract { code },
+                String::from_utf8_lossy(&message).into_owned(),
+            ))
         }
         other => {
-            return Err(HostTrap::violation(format!("invoke returned result tag {other}; expected 0 or 1")));
+            return Err(HostTrap::violation(format!(
+                "invoke returned result tag {other}; expected 0 or 1"
+            )));
         }
     };
     if let Some(post) = post {

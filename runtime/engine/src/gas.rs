@@ -149,13 +149,33 @@ impl CostTable {
             MemoryCopy { .. } | MemoryFill { .. } | MemoryInit { .. } => self.bulk_memory,
             I32DivS | I32DivU | I32RemS | I32RemU | I64DivS | I64DivU | I64RemS | I64RemU
             | F32Div | F64Div | F32Sqrt | F64Sqrt => self.division,
-            I32Load { .. } | I64Load { .. } | F32Load { .. } | F64Load { .. } | I32Load8S { .. }
-            | I32Load8U { .. } | I32Load16S { .. } | I32Load16U { .. } | I64Load8S { .. }
-            | I64Load8U { .. } | I64Load16S { .. } | I64Load16U { .. } | I64Load32S { .. }
-            | I64Load32U { .. } | I32Store { .. } | I64Store { .. } | F32Store { .. }
-            | F64Store { .. } | I32Store8 { .. } | I32Store16 { .. } | I64Store8 { .. }
-            | I64Store16 { .. } | I64Store32 { .. } | MemorySize { .. } | TableGet { .. }
-            | TableSet { .. } | TableSize { .. } => self.memory_access,
+            I32Load { .. }
+            | I64Load { .. }
+            | F32Load { .. }
+            | F64Load { .. }
+            | I32Load8S { .. }
+            | I32Load8U { .. }
+            | I32Load16S { .. }
+            | I32Load16U { .. }
+            | I64Load8S { .. }
+            | I64Load8U { .. }
+            | I64Load16S { .. }
+            | I64Load16U { .. }
+            | I64Load32S { .. }
+            | I64Load32U { .. }
+            | I32Store { .. }
+            | I64Store { .. }
+            | F32Store { .. }
+            | F64Store { .. }
+            | I32Store8 { .. }
+            | I32Store16 { .. }
+            | I64Store8 { .. }
+            | I64Store16 { .. }
+            | I64Store32 { .. }
+            | MemorySize { .. }
+            | TableGet { .. }
+            | TableSet { .. }
+            | TableSize { .. } => self.memory_access,
             _ => self.plain,
         }
     }
@@ -182,7 +202,10 @@ mod tests {
         assert!(COSTS.call > COSTS.branch);
         assert!(COSTS.call_indirect > COSTS.call);
         assert_eq!(COSTS.operator(&Operator::I32Add), COSTS.plain);
-        assert_eq!(COSTS.operator(&Operator::BrIf { relative_depth: 0 }), COSTS.branch);
+        assert_eq!(
+            COSTS.operator(&Operator::BrIf { relative_depth: 0 }),
+            COSTS.branch
+        );
     }
 
     #[test]

@@ -72,8 +72,12 @@ pub(crate) fn host_function(
         (abi::EVENTS, "emit") => F::new_typed_with_env(s, env, events::emit),
         (abi::CRYPTO, "sha256") => F::new_typed_with_env(s, env, crypto::sha256),
         (abi::CRYPTO, "keccak256") => F::new_typed_with_env(s, env, crypto::keccak256),
-        (abi::CRYPTO, "secp256k1-verify") => F::new_typed_with_env(s, env, crypto::secp256k1_verify),
-        (abi::CRYPTO, "secp256k1-recover") => F::new_typed_with_env(s, env, crypto::secp256k1_recover),
+        (abi::CRYPTO, "secp256k1-verify") => {
+            F::new_typed_with_env(s, env, crypto::secp256k1_verify)
+        }
+        (abi::CRYPTO, "secp256k1-recover") => {
+            F::new_typed_with_env(s, env, crypto::secp256k1_recover)
+        }
         (abi::CRYPTO, "ed25519-verify") => F::new_typed_with_env(s, env, crypto::ed25519_verify),
         (abi::CRYPTO, "p256-verify") => F::new_typed_with_env(s, env, crypto::p256_verify),
         (abi::CALLS, "call") => F::new_typed_with_env(s, env, calls::call),
@@ -115,13 +119,27 @@ mod tests {
             abi::ValType::I64 => Type::I64,
         };
         for import in abi::IMPORTS {
-            let f = host_function(&mut store, &env, import.module, import.name)
-                .unwrap_or_else(|| panic!("no host function for {}#{}", import.module, import.name));
+            let f =
+                host_function(&mut store, &env, import.module, import.name).unwrap_or_else(|| {
+                    panic!("no host function for {}#{}", import.module, import.name)
+                });
             let ty = f.ty(&store);
             let params: Vec<Type> = import.params.iter().map(to_type).collect();
             let results: Vec<Type> = import.results.iter().map(to_type).collect();
-            assert_eq!(ty.params(), &params[..], "{}#{} params", import.module, import.name);
-            assert_eq!(ty.results(), &results[..], "{}#{} results", import.module, import.name);
+            assert_eq!(
+                ty.params(),
+                &params[..],
+                "{}#{} params",
+                import.module,
+                import.name
+            );
+            assert_eq!(
+                ty.results(),
+                &results[..],
+                "{}#{} results",
+                import.module,
+                import.name
+            );
         }
     }
 }

@@ -15,7 +15,9 @@
 use std::sync::{Arc, Mutex};
 
 use wasmer::sys::{FunctionMiddleware, MiddlewareError, MiddlewareReaderState, ModuleMiddleware};
-use wasmer::{ExportIndex, GlobalInit, GlobalType, LocalFunctionIndex, ModuleInfo, Mutability, Type};
+use wasmer::{
+    ExportIndex, GlobalInit, GlobalType, LocalFunctionIndex, ModuleInfo, Mutability, Type,
+};
 use wasmparser::{BlockType, Operator, ValType};
 
 use crate::gas::CostTable;
@@ -54,7 +56,13 @@ impl Instrumentation {
         max_stack_slots: u32,
         max_memory_pages: u32,
     ) -> Self {
-        Instrumentation { functions, costs, max_stack_slots, max_memory_pages, globals: Mutex::new(None) }
+        Instrumentation {
+            functions,
+            costs,
+            max_stack_slots,
+            max_memory_pages,
+            globals: Mutex::new(None),
+        }
     }
 }
 
@@ -72,10 +80,15 @@ impl ModuleMiddleware for Instrumentation {
     fn transform_module_info(&self, info: &mut ModuleInfo) -> Result<(), MiddlewareError> {
         let remaining = global_export(info, METERING_REMAINING)?;
         let exhausted = global_export(info, METERING_EXHAUSTED)?;
-        let stack = info.globals.push(GlobalType::new(Type::I32, Mutability::Var));
+        let stack = info
+            .globals
+            .push(GlobalType::new(Type::I32, Mutability::Var));
         info.global_initializers.push(GlobalInit::I32Const(0));
-        info.exports.insert(STACK_SLOTS.to_string(), ExportIndex::Global(stack));
-        let scratch = info.globals.push(GlobalType::new(Type::I32, Mutability::Var));
+        info.exports
+            .insert(STACK_SLOTS.to_string(), ExportIndex::Global(stack));
+        let scratch = info
+            .globals
+            .push(GlobalType::new(Type::I32, Mutability::Var));
         info.global_initializers.push(GlobalInit::I32Const(0));
         let mut globals = self.globals.lock().map_err(|_| {
             MiddlewareError::new("bot-instrumentation", "a previous compilation panicked")
@@ -101,17 +114,25 @@ impl ModuleMiddleware for Instrumentation {
     ) -> Box<dyn FunctionMiddleware<'a> + 'a> {
         // transform_module_info always runs before functions are generated, and validation
         // produced one FunctionInfo per defined function; the fallbacks are never taken.
-        let globals = self.globals.lock().ok().and_then(|g| *g).unwrap_or(Globals {
-            remaining: 0,
-            exhausted: 0,
-            stack: 0,
-            scratch: 0,
-        });
+        let globals = self
+            .globals
+            .lock()
+            .ok()
+            .and_then(|g| *g)
+            .unwrap_or(Globals {
+                remaining: 0,
+                exhausted: 0,
+                stack: 0,
+                scratch: 0,
+            });
         let info = self
             .functions
             .get(index.as_u32() as usize)
             .copied()
-            .unwrap_or(FunctionInfo { locals: 0, frame_slots: self.max_stack_slots + 1 });
+            .unwrap_or(FunctionInfo {
+                locals: 0,
+                frame_slots: self.max_stack_slots + 1,
+            });
         Box::new(FunctionInstrumentation {
             globals,
             info,
@@ -145,35 +166,65 @@ impl FunctionInstrumentation {
     /// sequence that pushes one i64; it is emitted twice, so it must have no side effects.
     fn charge<'a>(&self, state: &mut MiddlewareReaderState<'a>, cost: &[Operator<'a>]) {
         let g = self.globals;
-        state.push_operator(Operator::GlobalGet { global_index: g.remaining });
+        state.push_operator(Operator::GlobalGet {
+            global_index: g.remaining,
+        });
         state.extend(cost);
         state.extend(&[
             Operator::I64LtU,
-            Operator::If { blockty: BlockType::Empty },
+            Operator::If {
+                blockty: BlockType::Empty,
+            },
             Operator::I32Const { value: 1 },
-            Operator::GlobalSet { global_index: g.exhausted },
+            Operator::GlobalSet {
+                global_index: g.exhausted,
+            },
             Operator::Unreachable,
             Operator::End,
-            Operator::GlobalGet { global_index: g.remaining },
+            Operator::GlobalGet {
+                global_index: g.remaining,
+            },
         ]);
         state.extend(cost);
-        state.extend(&[Operator::I64Sub, Operator::GlobalSet { global_index: g.remaining }]);
+        state.extend(&[
+            Operator::I64Sub,
+            Operator::GlobalSet {
+                global_index: g.remaining,
+            },
+        ]);
     }
 
     fn prologue<'a>(&self, state: &mut MiddlewareReaderState<'a>) {
         let g = self.globals;
         if self.locals_cost > 0 {
-            self.charge(state, &[Operator::I64Const { value: self.locals_cost as i64 }]);
+            self.charge(
+                state,
+                &[Operator::I64Const {
+                    value: self.locals_cost as i64,
+                }],
+            );
         }
         state.extend(&[
-            Operator::GlobalGet { global_index: g.stack },
-            Operator::I32Const { value: self.info.frame_slots as i32 },
+            Operator::GlobalGet {
+                global_index: g.stack,
+            },
+            Operator::I32Const {
+                value: self.info.frame_slots as i32,
+            },
             Operator::I32Add,
-            Operator::GlobalSet { global_index: g.stack },
-            Operator::GlobalGet { global_index: g.stack },
-            Operator::I32Const { value: self.max_stack_slots as i32 },
+            Operator::GlobalSet {
+                global_index: g.stack,
+            },
+            Operator::GlobalGet {
+                global_index: g.stack,
+            },
+            Operator::I32Const {
+                value: self.max_stack_slots as i32,
+            },
             Operator::I32GtU,
-            Operator::If { blockty: BlockType::Empty },
+            Operator::If {
+                blockty: BlockType::Empty,
+            },
             Operator::Unreachable,
             Operator::End,
         ]);
@@ -182,17 +233,25 @@ impl FunctionInstrumentation {
     fn epilogue<'a>(&self, state: &mut MiddlewareReaderState<'a>) {
         let g = self.globals;
         state.extend(&[
-            Operator::GlobalGet { global_index: g.stack },
-            Operator::I32Const { value: self.info.frame_slots as i32 },
+            Operator::GlobalGet {
+                global_index: g.stack,
+            },
+            Operator::I32Const {
+                value: self.info.frame_slots as i32,
+            },
             Operator::I32Sub,
-            Operator::GlobalSet { global_index: g.stack },
+            Operator::GlobalSet {
+                global_index: g.stack,
+            },
         ]);
     }
 
     /// `scratch` * `per` as an i64 (both fit in 32 bits, so the product cannot overflow).
     fn scratch_times<'a>(&self, per: u64) -> [Operator<'a>; 4] {
         [
-            Operator::GlobalGet { global_index: self.globals.scratch },
+            Operator::GlobalGet {
+                global_index: self.globals.scratch,
+            },
             Operator::I64ExtendI32U,
             Operator::I64Const { value: per as i64 },
             Operator::I64Mul,
@@ -202,23 +261,35 @@ impl FunctionInstrumentation {
     /// Replaces `memory.grow` (delta on the stack): -1 past the page limit, else charge and grow.
     fn memory_grow<'a>(&self, state: &mut MiddlewareReaderState<'a>, op: Operator<'a>) {
         let g = self.globals;
-        let Operator::MemoryGrow { mem } = op else { return };
+        let Operator::MemoryGrow { mem } = op else {
+            return;
+        };
         state.extend(&[
-            Operator::GlobalSet { global_index: g.scratch },
+            Operator::GlobalSet {
+                global_index: g.scratch,
+            },
             Operator::MemorySize { mem },
             Operator::I64ExtendI32U,
-            Operator::GlobalGet { global_index: g.scratch },
+            Operator::GlobalGet {
+                global_index: g.scratch,
+            },
             Operator::I64ExtendI32U,
             Operator::I64Add,
-            Operator::I64Const { value: i64::from(self.max_memory_pages) },
+            Operator::I64Const {
+                value: i64::from(self.max_memory_pages),
+            },
             Operator::I64GtU,
-            Operator::If { blockty: BlockType::Type(ValType::I32) },
+            Operator::If {
+                blockty: BlockType::Type(ValType::I32),
+            },
             Operator::I32Const { value: -1 },
             Operator::Else,
         ]);
         self.charge(state, &self.scratch_times(self.grow_page_cost));
         state.extend(&[
-            Operator::GlobalGet { global_index: g.scratch },
+            Operator::GlobalGet {
+                global_index: g.scratch,
+            },
             Operator::MemoryGrow { mem },
             Operator::End,
         ]);
@@ -227,13 +298,17 @@ impl FunctionInstrumentation {
     /// Charges a bulk-memory instruction by its length (on top of the stack), then runs it.
     fn bulk_memory<'a>(&self, state: &mut MiddlewareReaderState<'a>, op: Operator<'a>) {
         let g = self.globals;
-        state.push_operator(Operator::GlobalSet { global_index: g.scratch });
+        state.push_operator(Operator::GlobalSet {
+            global_index: g.scratch,
+        });
         // ceil(len / bytes_per_gas) == (len + bytes_per_gas - 1) / bytes_per_gas, in i64.
         let per = self.bulk_bytes_per_gas.max(1) as i64;
         self.charge(
             state,
             &[
-                Operator::GlobalGet { global_index: g.scratch },
+                Operator::GlobalGet {
+                    global_index: g.scratch,
+                },
                 Operator::I64ExtendI32U,
                 Operator::I64Const { value: per - 1 },
                 Operator::I64Add,
@@ -241,7 +316,9 @@ impl FunctionInstrumentation {
                 Operator::I64DivU,
             ],
         );
-        state.push_operator(Operator::GlobalGet { global_index: g.scratch });
+        state.push_operator(Operator::GlobalGet {
+            global_index: g.scratch,
+        });
         state.push_operator(op);
     }
 }
@@ -274,9 +351,9 @@ impl<'a> FunctionMiddleware<'a> for FunctionInstrumentation {
                 state.push_operator(op);
             }
             Operator::MemoryGrow { .. } => self.memory_grow(state, op),
-            Operator::MemoryCopy { .. } | Operator::MemoryFill { .. } | Operator::MemoryInit { .. } => {
-                self.bulk_memory(state, op)
-            }
+            Operator::MemoryCopy { .. }
+            | Operator::MemoryFill { .. }
+            | Operator::MemoryInit { .. } => self.bulk_memory(state, op),
             _ => state.push_operator(op),
         }
         Ok(())

@@ -74,7 +74,11 @@ impl MemoryHost {
 
 impl Host for MemoryHost {
     fn get(&self, contract: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, HostError> {
-        Ok(self.read().stores.get(contract).and_then(|s| s.get(key).cloned()))
+        Ok(self
+            .read()
+            .stores
+            .get(contract)
+            .and_then(|s| s.get(key).cloned()))
     }
 
     fn scan(
@@ -91,9 +95,17 @@ impl Host for MemoryHost {
         if range.is_empty() {
             return Ok(Vec::new());
         }
-        let start = range.start.as_ref().map_or(Bound::Unbounded, |s| Bound::Included(s.clone()));
-        let end = range.end.as_ref().map_or(Bound::Unbounded, |e| Bound::Excluded(e.clone()));
-        let iter = store.range((start, end)).map(|(k, v)| (k.clone(), v.clone()));
+        let start = range
+            .start
+            .as_ref()
+            .map_or(Bound::Unbounded, |s| Bound::Included(s.clone()));
+        let end = range
+            .end
+            .as_ref()
+            .map_or(Bound::Unbounded, |e| Bound::Excluded(e.clone()));
+        let iter = store
+            .range((start, end))
+            .map(|(k, v)| (k.clone(), v.clone()));
         Ok(match order {
             Order::Ascending => iter.take(limit).collect(),
             Order::Descending => iter.rev().take(limit).collect(),

@@ -13,7 +13,9 @@ pub(crate) struct Overlay {
 
 impl Overlay {
     pub fn new() -> Self {
-        Overlay { layers: vec![Writes::new()] }
+        Overlay {
+            layers: vec![Writes::new()],
+        }
     }
 
     pub fn push(&mut self) {
@@ -58,7 +60,12 @@ impl Overlay {
             .map(Option::as_ref)
     }
 
-    pub fn get(&self, host: &dyn Host, contract: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, HostError> {
+    pub fn get(
+        &self,
+        host: &dyn Host,
+        contract: &Address,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, HostError> {
         match self.lookup(contract, key) {
             Some(value) => Ok(value.cloned()),
             None => host.get(contract, key),
@@ -95,7 +102,11 @@ impl Overlay {
             .into_iter()
             .filter(|(k, _)| !pending.contains_key(k.as_slice()))
             .collect();
-        merged.extend(pending.into_iter().filter_map(|(k, v)| Some((k.to_vec(), v?.clone()))));
+        merged.extend(
+            pending
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.to_vec(), v?.clone()))),
+        );
         let mut entries: Vec<(Vec<u8>, Vec<u8>)> = match order {
             Order::Ascending => merged.into_iter().take(want).collect(),
             Order::Descending => merged.into_iter().rev().take(want).collect(),

@@ -80,7 +80,8 @@ impl KeyRange {
     }
 
     pub fn contains(&self, key: &[u8]) -> bool {
-        self.start.as_deref().is_none_or(|s| key >= s) && self.end.as_deref().is_none_or(|e| key < e)
+        self.start.as_deref().is_none_or(|s| key >= s)
+            && self.end.as_deref().is_none_or(|e| key < e)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -136,7 +137,12 @@ mod tests {
     #[test]
     fn prefix_ranges_cover_exactly_the_prefix() {
         let r = KeyRange::with_prefix(b"ab", None, None);
-        assert!(r.contains(b"ab") && r.contains(b"ab\xff\xff") && !r.contains(b"ac") && !r.contains(b"aa"));
+        assert!(
+            r.contains(b"ab")
+                && r.contains(b"ab\xff\xff")
+                && !r.contains(b"ac")
+                && !r.contains(b"aa")
+        );
         let r = KeyRange::with_prefix(b"a\xff", None, None);
         assert_eq!(r.end, Some(b"b".to_vec()));
         let r = KeyRange::with_prefix(b"\xff", None, None);
@@ -148,8 +154,15 @@ mod tests {
 
     #[test]
     fn addresses_parse_with_or_without_0x() {
-        let a: Address = "0x0101010101010101010101010101010101010101".parse().unwrap();
+        let a: Address = "0x0101010101010101010101010101010101010101"
+            .parse()
+            .unwrap();
         assert_eq!(a, Address([1; 20]));
-        assert!("0x01".parse::<Address>().unwrap_err().contains("has 1 bytes"));
+        assert!(
+            "0x01"
+                .parse::<Address>()
+                .unwrap_err()
+                .contains("has 1 bytes")
+        );
     }
 }

@@ -61,28 +61,54 @@ pub enum ValidationError {
     FrameTooLarge { index: u32, slots: u64, limit: u32 },
     #[error("module declares {count} imports; the limit is {limit}")]
     TooManyImports { count: u32, limit: u32 },
-    #[error("import `{module}#{name}` is not part of the bot:contract@{} ABI", abi::ABI_VERSION)]
+    #[error(
+        "import `{module}#{name}` is not part of the bot:contract@{} ABI",
+        abi::ABI_VERSION
+    )]
     UnknownImport { module: String, name: String },
     #[error("import `{module}#{name}` has type {found}; the ABI says {expected}")]
-    ImportSignature { module: String, name: String, found: String, expected: String },
+    ImportSignature {
+        module: String,
+        name: String,
+        found: String,
+        expected: String,
+    },
     #[error("import `{module}#{name}` is a {kind}; contracts may import only functions")]
-    ImportKind { module: String, name: String, kind: &'static str },
+    ImportKind {
+        module: String,
+        name: String,
+        kind: &'static str,
+    },
     #[error("module declares {count} exports; the limit is {limit}")]
     TooManyExports { count: u32, limit: u32 },
-    #[error("export `{0}` is not allowed; contracts export memory, invoke, cabi_realloc and cabi_post_invoke")]
+    #[error(
+        "export `{0}` is not allowed; contracts export memory, invoke, cabi_realloc and cabi_post_invoke"
+    )]
     UnknownExport(String),
     #[error("missing export `{0}`: contracts are built with the bot-sdk bindings, which export it")]
     MissingExport(&'static str),
     #[error("export `{name}` has type {found}; the ABI says {expected}")]
-    ExportSignature { name: String, found: String, expected: String },
+    ExportSignature {
+        name: String,
+        found: String,
+        expected: String,
+    },
     #[error("module declares {count} globals; the limit is {limit}")]
     TooManyGlobals { count: u64, limit: u32 },
     #[error("module has {0} memories; contracts have exactly one")]
     MemoryCount(u32),
     #[error("memory {what} is {pages} pages; the limit is {limit}")]
-    MemoryTooLarge { what: &'static str, pages: u64, limit: u32 },
+    MemoryTooLarge {
+        what: &'static str,
+        pages: u64,
+        limit: u32,
+    },
     #[error("table {what} is {elements} elements; the limit is {limit}")]
-    TableTooLarge { what: &'static str, elements: u64, limit: u64 },
+    TableTooLarge {
+        what: &'static str,
+        elements: u64,
+        limit: u64,
+    },
     #[error("module has {count} data segments; the limit is {limit}")]
     TooManyDataSegments { count: u32, limit: u32 },
     #[error("module has a start function; contracts run only through invoke")]
@@ -119,7 +145,10 @@ pub fn allowed_features() -> WasmFeatures {
 fn forbidden_features() -> [(&'static str, WasmFeatures); 7] {
     [
         ("SIMD", WasmFeatures::SIMD.union(WasmFeatures::RELAXED_SIMD)),
-        ("threads", WasmFeatures::THREADS.union(WasmFeatures::SHARED_EVERYTHING_THREADS)),
+        (
+            "threads",
+            WasmFeatures::THREADS.union(WasmFeatures::SHARED_EVERYTHING_THREADS),
+        ),
         (
             "exceptions",
             WasmFeatures::EXCEPTIONS.union(WasmFeatures::LEGACY_EXCEPTIONS),
@@ -136,7 +165,10 @@ fn forbidden_features() -> [(&'static str, WasmFeatures); 7] {
 
 fn sig_text(params: &[wasmparser::ValType], results: &[wasmparser::ValType]) -> String {
     let list = |v: &[wasmparser::ValType]| {
-        v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
+        v.iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     format!("({}) -> ({})", list(params), list(results))
 }
@@ -161,7 +193,8 @@ fn same_sig(
             && a.iter().zip(b).all(|(x, y)| {
                 matches!(
                     (x, y),
-                    (wasmparser::ValType::I32, ValType::I32) | (wasmparser::ValType::I64, ValType::I64)
+                    (wasmparser::ValType::I32, ValType::I32)
+                        | (wasmparser::ValType::I64, ValType::I64)
                 )
             })
     };
@@ -171,7 +204,10 @@ fn same_sig(
 /// Checks `wasm` against the spec, our features, the ABI and `limits`.
 pub fn validate(wasm: &[u8], limits: &Limits) -> Result<ValidatedModule, ValidationError> {
     if wasm.len() > limits.max_code_bytes {
-        return Err(ValidationError::CodeTooLarge { size: wasm.len(), limit: limits.max_code_bytes });
+        return Err(ValidationError::CodeTooLarge {
+            size: wasm.len(),
+            limit: limits.max_code_bytes,
+        });
     }
     if let Err(e) = Validator::new_with_features(allowed_features()).validate_all(wasm) {
         // Name the refused proposal when enabling it alone makes the module valid.
@@ -298,7 +334,8 @@ impl<'l> Checker<'l> {
                     }
                     for export in reader.clone() {
                         let export = export.map_err(Self::malformed)?;
-                        self.exports.push((export.name.to_string(), export.kind, export.index));
+                        self.exports
+                            .push((export.name.to_string(), export.kind, export.index));
                     }
                 }
                 Payload::StartSection { .. } => return Err(ValidationError::StartFunction),
@@ -366,7 +403,11 @@ impl<'l> Checker<'l> {
             TypeRef::Tag(_) => "tag",
             TypeRef::FuncExact(_) => "exact function",
         };
-        Err(ValidationError::ImportKind { module: module.to_string(), name: name.to_string(), kind })
+        Err(ValidationError::ImportKind {
+            module: module.to_string(),
+            name: name.to_string(),
+            kind,
+        })
     }
 
     fn params(&mut self, index: u32, ty: u32) -> Result<(), ValidationError> {
@@ -391,12 +432,18 @@ impl<'l> Checker<'l> {
     fn table(&self, initial: u64, maximum: Option<u64>) -> Result<(), ValidationError> {
         let limit = self.limits.max_table_elements;
         if initial > limit {
-            return Err(ValidationError::TableTooLarge { what: "initial size", elements: initial, limit });
+            return Err(ValidationError::TableTooLarge {
+                what: "initial size",
+                elements: initial,
+                limit,
+            });
         }
         match maximum {
-            Some(max) if max > limit => {
-                Err(ValidationError::TableTooLarge { what: "maximum size", elements: max, limit })
-            }
+            Some(max) if max > limit => Err(ValidationError::TableTooLarge {
+                what: "maximum size",
+                elements: max,
+                limit,
+            }),
             _ => Ok(()),
         }
     }
@@ -405,12 +452,18 @@ impl<'l> Checker<'l> {
         self.memories += 1;
         let limit = self.limits.max_memory_pages;
         if initial > u64::from(limit) {
-            return Err(ValidationError::MemoryTooLarge { what: "initial size", pages: initial, limit });
+            return Err(ValidationError::MemoryTooLarge {
+                what: "initial size",
+                pages: initial,
+                limit,
+            });
         }
         match maximum {
-            Some(max) if max > u64::from(limit) => {
-                Err(ValidationError::MemoryTooLarge { what: "maximum size", pages: max, limit })
-            }
+            Some(max) if max > u64::from(limit) => Err(ValidationError::MemoryTooLarge {
+                what: "maximum size",
+                pages: max,
+                limit,
+            }),
             _ => Ok(()),
         }
     }
@@ -435,7 +488,8 @@ impl<'l> Checker<'l> {
                     limit: self.limits.max_locals_per_function,
                 });
             }
-            func.define_locals(offset, count, ty).map_err(Self::malformed)?;
+            func.define_locals(offset, count, ty)
+                .map_err(Self::malformed)?;
         }
         let mut max_height: u32 = 0;
         let mut ops = wasmparser::OperatorsReader::new(reader);
@@ -465,7 +519,10 @@ impl<'l> Checker<'l> {
                 limit: self.limits.max_stack_slots,
             });
         }
-        Ok(FunctionInfo { locals: locals as u32, frame_slots: slots as u32 })
+        Ok(FunctionInfo {
+            locals: locals as u32,
+            frame_slots: slots as u32,
+        })
     }
 
     fn check_exports(&self) -> Result<(), ValidationError> {
@@ -486,6 +543,9 @@ impl<'l> Checker<'l> {
                     (abi::REALLOC_PARAMS, abi::INVOKE_RESULTS)
                 }
                 (abi::EXPORT_POST_INVOKE, ExternalKind::Func) => (abi::POST_INVOKE_PARAMS, &[][..]),
+                (n, ExternalKind::Func) if n.starts_with(abi::VERSIONED_REALLOC_PREFIX) => {
+                    (abi::REALLOC_PARAMS, abi::INVOKE_RESULTS)
+                }
                 (n, ExternalKind::Global) if abi::TOOLCHAIN_GLOBAL_EXPORTS.contains(&n) => continue,
                 _ => return Err(ValidationError::UnknownExport(name.clone())),
             };

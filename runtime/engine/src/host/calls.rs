@@ -32,7 +32,11 @@ struct CallError {
 
 impl CallError {
     fn new(kind: CallErrorKind, message: String) -> CallError {
-        CallError { kind, code: 0, message }
+        CallError {
+            kind,
+            code: 0,
+            message,
+        }
     }
 }
 
@@ -48,7 +52,9 @@ pub(crate) fn call(
     gas: i64,
     ret: i32,
 ) -> Result<(), RuntimeError> {
-    let request = [addr_ptr, addr_len, method_ptr, method_len, args_ptr, args_len, gas_tag];
+    let request = [
+        addr_ptr, addr_len, method_ptr, method_len, args_ptr, args_len, gas_tag,
+    ];
     call_contract(env, request, gas, ret, false)
 }
 
@@ -64,29 +70,73 @@ pub(crate) fn query(
     gas: i64,
     ret: i32,
 ) -> Result<(), RuntimeError> {
-    let request = [addr_ptr, addr_len, method_ptr, method_len, args_ptr, args_len, gas_tag];
+    let request = [
+        addr_ptr, addr_len, method_ptr, method_len, args_ptr, args_len, gas_tag,
+    ];
     call_contract(env, request, gas, ret, true)
 }
 
-fn call_contract(mut env: Env, request: [i32; 7], gas: i64, ret: i32, query: bool) -> Result<(), RuntimeError> {
-    let [addr_ptr, addr_len, method_ptr, method_len, args_ptr, args_len, gas_tag] = request;
-    let in_bytes = [addr_len, method_len, args_len].iter().map(|l| u64::from(*l as u32)).sum();
+fn call_contract(
+    mut env: Env,
+    request: [i32; 7],
+    gas: i64,
+    ret: i32,
+    query: bool,
+) -> Result<(), RuntimeError> {
+    let [
+        addr_ptr,
+        addr_len,
+        method_ptr,
+        method_len,
+        args_ptr,
+        args_len,
+        gas_tag,
+    ] = request;
+    let in_bytes = [addr_len, method_len, args_len]
+        .iter()
+        .map(|l| u64::from(*l as u32))
+        .sum();
     charge(&mut env, COSTS.call_contract.for_bytes(in_bytes))?;
     let what = if query { "calls.query" } else { "calls.call" };
     if !query {
         guest::require_writable(&env, "a read-write call")?;
     }
     let limits = env.data().host_limits.clone();
-    let addr = guest::read_bytes(&mut env, addr_ptr as u32, addr_len as u32, Address::LEN as u32, "contract address")?;
+    let addr = guest::read_bytes(
+        &mut env,
+        addr_ptr as u32,
+        addr_len as u32,
+        Address::LEN as u32,
+        "contract address",
+    )?;
     let contract = Address::from_slice(&addr).ok_or_else(|| {
-        HostTrap::violation(format!("{what}: contract address is {} bytes; addresses have 20", addr.len()))
+        HostTrap::violation(format!(
+            "{what}: contract address is {} bytes; addresses have 20",
+            addr.len()
+        ))
     })?;
-    let method = guest::read_string(&mut env, method_ptr as u32, method_len as u32, limits.max_method_bytes, "method name")?;
-    let args = guest::read_bytes(&mut env, args_ptr as u32, args_len as u32, limits.max_args_bytes, "call arguments")?;
+    let method = guest::read_string(
+        &mut env,
+        method_ptr as u32,
+        method_len as u32,
+        limits.max_method_bytes,
+        "method name",
+    )?;
+    let args = guest::read_bytes(
+        &mut env,
+        args_ptr as u32,
+        args_len as u32,
+        limits.max_args_bytes,
+        "call arguments",
+    )?;
     let requested = match gas_tag {
         0 => None,
         1 => Some(gas as u64),
-        other => return Err(HostTrap::violation(format!("{what}: gas-limit option tag {other} is not 0 or 1"))),
+        other => {
+            return Err(HostTrap::violation(format!(
+                "{what}: gas-limit option tag {other} is not 0 or 1"
+            )));
+        }
     };
     let result = nested_call(&mut env, contract, &method, &args, requested, query)?;
     write_call_result(env, ret as u32, result)
@@ -107,22 +157,34 @@ fn nested_call(
     if depth >= max_depth {
         return Ok(Err(CallError::new(
             CallErrorKind::DepthExceeded,
-            format!("calls may nest {max_depth} deep; this one would be {}", depth + 1),
+            format!(
+                "calls may nest {max_depth} deep; this one would be {}",
+                depth + 1
+            ),
         )));
     }
     if !query && data.frames.iter().any(|f| f.contract == contract) {
         return Ok(Err(CallError::new(
             CallErrorKind::Reentrancy,
-            format!("{contract} is already executing in this call stack; re-entrant calls are refused"),
+            format!(
+                "{contract} is already executing in this call stack; re-entrant calls are refused"
+            ),
         )));
     }
     let caller = data.frame()?.contract;
     let read_only = query || data.frame()?.read_only;
     let host = data.host()?;
-    let module = match engine.module_for(&*host, &contract).map_err(HostTrap::Engine)? {
+    let module = match engine
+        .module_for(&*host, &contract)
+        .map_err(HostTrap::Engine)?
+    {
         Ok(module) => module,
         Err(failure) => {
-            let kind = if failure.kind == FailureKind::NotFound { CallErrorKind::NotFound } else { CallErrorKind::Trap };
+            let kind = if failure.kind == FailureKind::NotFound {
+                CallErrorKind::NotFound
+            } else {
+                CallErrorKind::Trap
+            };
             return Ok(Err(CallError::new(kind, failure.message)));
         }
     };
@@ -135,7 +197,14 @@ fn nested_call(
     let data = env.data_mut();
     data.overlay.push();
     let events_before = data.events.len();
-    let spec = FrameSpec { contract, caller, read_only, method, args, gas: forwarded };
+    let spec = FrameSpec {
+        contract,
+        caller,
+        read_only,
+        method,
+        args,
+        gas: forwarded,
+    };
     let env_handle = env.as_ref();
     let (_, mut store) = env.data_and_store_mut();
     let frame = run_frame(&mut store, &env_handle, &module, spec);
@@ -166,7 +235,11 @@ fn nested_call(
             FailureKind::Contract { .. } => failure.message,
             _ => failure.to_string(),
         };
-        CallError { kind, code, message }
+        CallError {
+            kind,
+            code,
+            message,
+        }
     }))
 }
 
@@ -178,16 +251,26 @@ fn refund(env: &mut FunctionEnvMut<TxEnv>, gas: u64) -> Result<(), RuntimeError>
     Ok(())
 }
 
-fn write_call_result(mut env: Env, ret: u32, result: Result<Vec<u8>, CallError>) -> Result<(), RuntimeError> {
+fn write_call_result(
+    mut env: Env,
+    ret: u32,
+    result: Result<Vec<u8>, CallError>,
+) -> Result<(), RuntimeError> {
     use layout::call_result as r;
     match result {
         Ok(bytes) => {
-            charge(&mut env, guest::bytes_cost(0, COSTS.return_per_byte, bytes.len() as u64))?;
+            charge(
+                &mut env,
+                guest::bytes_cost(0, COSTS.return_per_byte, bytes.len() as u64),
+            )?;
             guest::write_u8(&mut env, field(ret, r::TAG)?, 0)?;
             guest::write_list_at(&mut env, field(ret, r::OK_PTR)?, &bytes)
         }
         Err(e) => {
-            charge(&mut env, guest::bytes_cost(0, COSTS.return_per_byte, e.message.len() as u64))?;
+            charge(
+                &mut env,
+                guest::bytes_cost(0, COSTS.return_per_byte, e.message.len() as u64),
+            )?;
             guest::write_u8(&mut env, field(ret, r::TAG)?, 1)?;
             guest::write_u8(&mut env, field(ret, r::ERR_KIND)?, e.kind as u8)?;
             guest::write_u32(&mut env, field(ret, r::ERR_CODE)?, e.code)?;

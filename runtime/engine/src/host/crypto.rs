@@ -22,7 +22,11 @@ enum CryptoError {
 }
 
 /// Charges for and reads `n` byte-list arguments given as (ptr, len) pairs.
-fn inputs<const N: usize>(env: &mut Env, cost: &HostCost, args: [(i32, i32); N]) -> Result<[Vec<u8>; N], RuntimeError> {
+fn inputs<const N: usize>(
+    env: &mut Env,
+    cost: &HostCost,
+    args: [(i32, i32); N],
+) -> Result<[Vec<u8>; N], RuntimeError> {
     let bytes: u64 = args.iter().map(|(_, len)| u64::from(*len as u32)).sum();
     charge(env, cost.for_bytes(bytes))?;
     let limit = env.data().host_limits.max_hash_input_bytes;
@@ -34,7 +38,10 @@ fn inputs<const N: usize>(env: &mut Env, cost: &HostCost, args: [(i32, i32); N])
 }
 
 fn hash_result(mut env: Env, ret: i32, digest: &[u8]) -> Result<(), RuntimeError> {
-    charge(&mut env, guest::bytes_cost(0, COSTS.return_per_byte, digest.len() as u64))?;
+    charge(
+        &mut env,
+        guest::bytes_cost(0, COSTS.return_per_byte, digest.len() as u64),
+    )?;
     guest::write_list_at(&mut env, ret as u32, digest)
 }
 
@@ -49,7 +56,11 @@ pub(crate) fn keccak256(mut env: Env, ptr: i32, len: i32, ret: i32) -> Result<()
 }
 
 /// Writes a `result<bool, crypto-error>`.
-fn write_verdict(mut env: Env, ret: i32, verdict: Result<bool, CryptoError>) -> Result<(), RuntimeError> {
+fn write_verdict(
+    mut env: Env,
+    ret: i32,
+    verdict: Result<bool, CryptoError>,
+) -> Result<(), RuntimeError> {
     use layout::result_bool as r;
     let ret = ret as u32;
     let (tag, payload) = match verdict {
@@ -65,7 +76,8 @@ fn secp256k1_check(hash: &[u8], sig: &[u8], key: &[u8]) -> Result<bool, CryptoEr
         return Err(CryptoError::InvalidHash);
     }
     let sig = k256::ecdsa::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
-    let key = k256::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(|_| CryptoError::InvalidPublicKey)?;
+    let key = k256::ecdsa::VerifyingKey::from_sec1_bytes(key)
+        .map_err(|_| CryptoError::InvalidPublicKey)?;
     // Only low-s signatures are valid, so a signature cannot be altered into another valid one.
     if sig.normalize_s() != sig {
         return Ok(false);
@@ -83,12 +95,19 @@ pub(crate) fn secp256k1_verify(
     key_len: i32,
     ret: i32,
 ) -> Result<(), RuntimeError> {
-    let [hash, sig, key] =
-        inputs(&mut env, &COSTS.secp256k1_verify, [(hash_ptr, hash_len), (sig_ptr, sig_len), (key_ptr, key_len)])?;
+    let [hash, sig, key] = inputs(
+        &mut env,
+        &COSTS.secp256k1_verify,
+        [(hash_ptr, hash_len), (sig_ptr, sig_len), (key_ptr, key_len)],
+    )?;
     write_verdict(env, ret, secp256k1_check(&hash, &sig, &key))
 }
 
-fn secp256k1_recover_key(hash: &[u8], sig: &[u8], recovery_id: i32) -> Result<Vec<u8>, CryptoError> {
+fn secp256k1_recover_key(
+    hash: &[u8],
+    sig: &[u8],
+    recovery_id: i32,
+) -> Result<Vec<u8>, CryptoError> {
     if hash.len() != 32 {
         return Err(CryptoError::InvalidHash);
     }
@@ -114,12 +133,19 @@ pub(crate) fn secp256k1_recover(
     recovery_id: i32,
     ret: i32,
 ) -> Result<(), RuntimeError> {
-    let [hash, sig] = inputs(&mut env, &COSTS.secp256k1_recover, [(hash_ptr, hash_len), (sig_ptr, sig_len)])?;
+    let [hash, sig] = inputs(
+        &mut env,
+        &COSTS.secp256k1_recover,
+        [(hash_ptr, hash_len), (sig_ptr, sig_len)],
+    )?;
     use layout::result_list as r;
     let ret = ret as u32;
     match secp256k1_recover_key(&hash, &sig, recovery_id) {
         Ok(key) => {
-            charge(&mut env, guest::bytes_cost(0, COSTS.return_per_byte, key.len() as u64))?;
+            charge(
+                &mut env,
+                guest::bytes_cost(0, COSTS.return_per_byte, key.len() as u64),
+            )?;
             guest::write_u8(&mut env, field(ret, r::TAG)?, 0)?;
             guest::write_list_at(&mut env, field(ret, r::OK_PTR)?, &key)
         }
@@ -131,9 +157,11 @@ pub(crate) fn secp256k1_recover(
 }
 
 fn ed25519_check(message: &[u8], sig: &[u8], key: &[u8]) -> Result<bool, CryptoError> {
-    let sig = ed25519_dalek::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
+    let sig =
+        ed25519_dalek::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
     let key: [u8; 32] = key.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
-    let key = ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| CryptoError::InvalidPublicKey)?;
+    let key =
+        ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| CryptoError::InvalidPublicKey)?;
     Ok(key.verify_strict(message, &sig).is_ok())
 }
 
@@ -147,8 +175,11 @@ pub(crate) fn ed25519_verify(
     key_len: i32,
     ret: i32,
 ) -> Result<(), RuntimeError> {
-    let [message, sig, key] =
-        inputs(&mut env, &COSTS.ed25519_verify, [(msg_ptr, msg_len), (sig_ptr, sig_len), (key_ptr, key_len)])?;
+    let [message, sig, key] = inputs(
+        &mut env,
+        &COSTS.ed25519_verify,
+        [(msg_ptr, msg_len), (sig_ptr, sig_len), (key_ptr, key_len)],
+    )?;
     write_verdict(env, ret, ed25519_check(&message, &sig, &key))
 }
 
@@ -157,7 +188,8 @@ fn p256_check(hash: &[u8], sig: &[u8], key: &[u8]) -> Result<bool, CryptoError> 
         return Err(CryptoError::InvalidHash);
     }
     let sig = p256::ecdsa::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
-    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key).map_err(|_| CryptoError::InvalidPublicKey)?;
+    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key)
+        .map_err(|_| CryptoError::InvalidPublicKey)?;
     Ok(key.verify_prehash(hash, &sig).is_ok())
 }
 
@@ -171,8 +203,10 @@ pub(crate) fn p256_verify(
     key_len: i32,
     ret: i32,
 ) -> Result<(), RuntimeError> {
-    let [hash, sig, key] =
-        inputs(&mut env, &COSTS.p256_verify, [(hash_ptr, hash_len), (sig_ptr, sig_len), (key_ptr, key_len)])?;
+    let [hash, sig, key] = inputs(
+        &mut env,
+        &COSTS.p256_verify,
+        [(hash_ptr, hash_len), (sig_ptr, sig_len), (key_ptr, key_len)],
+    )?;
     write_verdict(env, ret, p256_check(&hash, &sig, &key))
 }
-

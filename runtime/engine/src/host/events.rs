@@ -6,15 +6,37 @@ use super::guest::{self, Env, charge};
 use crate::gas::COSTS;
 use crate::primitives::Event;
 
-pub(crate) fn emit(mut env: Env, name_ptr: i32, name_len: i32, data_ptr: i32, data_len: i32) -> Result<(), RuntimeError> {
+pub(crate) fn emit(
+    mut env: Env,
+    name_ptr: i32,
+    name_len: i32,
+    data_ptr: i32,
+    data_len: i32,
+) -> Result<(), RuntimeError> {
     let bytes = u64::from(name_len as u32) + u64::from(data_len as u32);
     charge(&mut env, COSTS.emit.for_bytes(bytes))?;
     guest::require_writable(&env, "events.emit")?;
     let limits = env.data().host_limits.clone();
-    let name = guest::read_string(&mut env, name_ptr as u32, name_len as u32, limits.max_event_name_bytes, "event name")?;
-    let data = guest::read_bytes(&mut env, data_ptr as u32, data_len as u32, limits.max_event_data_bytes, "event data")?;
+    let name = guest::read_string(
+        &mut env,
+        name_ptr as u32,
+        name_len as u32,
+        limits.max_event_name_bytes,
+        "event name",
+    )?;
+    let data = guest::read_bytes(
+        &mut env,
+        data_ptr as u32,
+        data_len as u32,
+        limits.max_event_data_bytes,
+        "event data",
+    )?;
     let tx = env.data_mut();
     let contract = tx.frame()?.contract;
-    tx.events.push(Event { contract, name, data });
+    tx.events.push(Event {
+        contract,
+        name,
+        data,
+    });
     Ok(())
 }

@@ -51,9 +51,17 @@ fn out_of_bounds(what: &str, ptr: u32, len: u64, size: u64) -> RuntimeError {
 }
 
 /// Copies `len` bytes at `ptr` out of the guest; refuses more than `limit` bytes.
-pub(crate) fn read_bytes(env: &mut Env, ptr: u32, len: u32, limit: u32, what: &str) -> Result<Vec<u8>, RuntimeError> {
+pub(crate) fn read_bytes(
+    env: &mut Env,
+    ptr: u32,
+    len: u32,
+    limit: u32,
+    what: &str,
+) -> Result<Vec<u8>, RuntimeError> {
     if len > limit {
-        return Err(HostTrap::violation(format!("{what} is {len} bytes; the limit is {limit}")));
+        return Err(HostTrap::violation(format!(
+            "{what} is {len} bytes; the limit is {limit}"
+        )));
     }
     let view = env.data().frame()?.memory.view(env);
     let size = view.data_size();
@@ -61,12 +69,19 @@ pub(crate) fn read_bytes(env: &mut Env, ptr: u32, len: u32, limit: u32, what: &s
         return Err(out_of_bounds(what, ptr, len.into(), size));
     }
     let mut buf = vec![0u8; len as usize];
-    view.read(u64::from(ptr), &mut buf).map_err(|_| out_of_bounds(what, ptr, len.into(), size))?;
+    view.read(u64::from(ptr), &mut buf)
+        .map_err(|_| out_of_bounds(what, ptr, len.into(), size))?;
     Ok(buf)
 }
 
 /// Like [`read_bytes`], and the bytes must be UTF-8.
-pub(crate) fn read_string(env: &mut Env, ptr: u32, len: u32, limit: u32, what: &str) -> Result<String, RuntimeError> {
+pub(crate) fn read_string(
+    env: &mut Env,
+    ptr: u32,
+    len: u32,
+    limit: u32,
+    what: &str,
+) -> Result<String, RuntimeError> {
     let bytes = read_bytes(env, ptr, len, limit, what)?;
     String::from_utf8(bytes).map_err(|e| HostTrap::violation(format!("{what} is not UTF-8: {e}")))
 }
@@ -101,9 +116,14 @@ pub(crate) fn write_u32(env: &mut Env, at: u32, value: u32) -> Result<(), Runtim
 
 /// Allocates `bytes.len()` bytes in the guest with its `cabi_realloc` (metered guest code) and
 /// copies `bytes` there. Returns (ptr, len). An empty list needs no allocation.
-pub(crate) fn write_bytes(env: &mut Env, bytes: &[u8], align: u32) -> Result<(u32, u32), RuntimeError> {
-    let len = u32::try_from(bytes.len())
-        .map_err(|_| HostTrap::violation("a value of more than 4 GiB cannot be passed to a contract"))?;
+pub(crate) fn write_bytes(
+    env: &mut Env,
+    bytes: &[u8],
+    align: u32,
+) -> Result<(u32, u32), RuntimeError> {
+    let len = u32::try_from(bytes.len()).map_err(|_| {
+        HostTrap::violation("a value of more than 4 GiB cannot be passed to a contract")
+    })?;
     if len == 0 {
         return Ok((align, 0));
     }
@@ -123,7 +143,9 @@ pub(crate) fn write_list_at(env: &mut Env, at: u32, bytes: &[u8]) -> Result<(), 
 /// Refuses writes from a read-only call.
 pub(crate) fn require_writable(env: &Env, what: &str) -> Result<(), RuntimeError> {
     if env.data().frame()?.read_only {
-        return Err(HostTrap::violation(format!("{what} is not allowed in a read-only call")));
+        return Err(HostTrap::violation(format!(
+            "{what} is not allowed in a read-only call"
+        )));
     }
     Ok(())
 }
@@ -135,6 +157,9 @@ pub(crate) fn backend(e: crate::host::HostError) -> RuntimeError {
 
 /// `base + offset` for a return-area field, refusing pointers that wrap around.
 pub(crate) fn field(base: u32, offset: u32) -> Result<u32, RuntimeError> {
-    base.checked_add(offset)
-        .ok_or_else(|| HostTrap::violation(format!("return area at {base} wraps around the address space")))
+    base.checked_add(offset).ok_or_else(|| {
+        HostTrap::violation(format!(
+            "return area at {base} wraps around the address space"
+        ))
+    })
 }

@@ -18,7 +18,9 @@ fn read_key(env: &mut Env, ptr: i32, len: i32, what: &str) -> Result<Vec<u8>, Ru
 fn lookup(env: &Env, key: &[u8]) -> Result<Option<Vec<u8>>, RuntimeError> {
     let data = env.data();
     let contract = data.frame()?.contract;
-    data.overlay.get(&*data.host()?, &contract, key).map_err(backend)
+    data.overlay
+        .get(&*data.host()?, &contract, key)
+        .map_err(backend)
 }
 
 pub(crate) fn get(mut env: Env, key_ptr: i32, key_len: i32, ret: i32) -> Result<(), RuntimeError> {
@@ -30,7 +32,10 @@ pub(crate) fn get(mut env: Env, key_ptr: i32, key_len: i32, ret: i32) -> Result<
     match lookup(&env, &key)? {
         None => guest::write_u8(&mut env, field(ret, o::TAG)?, 0),
         Some(value) => {
-            charge(&mut env, guest::bytes_cost(0, cost.per_byte + COSTS.return_per_byte, value.len() as u64))?;
+            charge(
+                &mut env,
+                guest::bytes_cost(0, cost.per_byte + COSTS.return_per_byte, value.len() as u64),
+            )?;
             guest::write_u8(&mut env, field(ret, o::TAG)?, 1)?;
             guest::write_list_at(&mut env, field(ret, o::PTR)?, &value)
         }
@@ -43,13 +48,25 @@ pub(crate) fn has(mut env: Env, key_ptr: i32, key_len: i32) -> Result<i32, Runti
     Ok(i32::from(lookup(&env, &key)?.is_some()))
 }
 
-pub(crate) fn set(mut env: Env, key_ptr: i32, key_len: i32, value_ptr: i32, value_len: i32) -> Result<(), RuntimeError> {
+pub(crate) fn set(
+    mut env: Env,
+    key_ptr: i32,
+    key_len: i32,
+    value_ptr: i32,
+    value_len: i32,
+) -> Result<(), RuntimeError> {
     let bytes = u64::from(key_len as u32) + u64::from(value_len as u32);
     charge(&mut env, COSTS.storage_set.for_bytes(bytes))?;
     guest::require_writable(&env, "storage.set")?;
     let key = read_key(&mut env, key_ptr, key_len, "storage.set key")?;
     let limit = env.data().host_limits.max_value_bytes;
-    let value = guest::read_bytes(&mut env, value_ptr as u32, value_len as u32, limit, "storage.set value")?;
+    let value = guest::read_bytes(
+        &mut env,
+        value_ptr as u32,
+        value_len as u32,
+        limit,
+        "storage.set value",
+    )?;
     let data = env.data_mut();
     let contract = data.frame()?.contract;
     data.overlay.set(contract, key, Some(value));
@@ -57,7 +74,10 @@ pub(crate) fn set(mut env: Env, key_ptr: i32, key_len: i32, value_ptr: i32, valu
 }
 
 pub(crate) fn remove(mut env: Env, key_ptr: i32, key_len: i32) -> Result<(), RuntimeError> {
-    charge(&mut env, COSTS.storage_remove.for_bytes(key_len as u32 as u64))?;
+    charge(
+        &mut env,
+        COSTS.storage_remove.for_bytes(key_len as u32 as u64),
+    )?;
     guest::require_writable(&env, "storage.remove")?;
     let key = read_key(&mut env, key_ptr, key_len, "storage.remove key")?;
     let data = env.data_mut();
@@ -67,11 +87,19 @@ pub(crate) fn remove(mut env: Env, key_ptr: i32, key_len: i32) -> Result<(), Run
 }
 
 /// Reads an `option<list<u8>>` argument, flattened as (tag, ptr, len).
-fn read_bound(env: &mut Env, tag: i32, ptr: i32, len: i32, what: &str) -> Result<Option<Vec<u8>>, RuntimeError> {
+fn read_bound(
+    env: &mut Env,
+    tag: i32,
+    ptr: i32,
+    len: i32,
+    what: &str,
+) -> Result<Option<Vec<u8>>, RuntimeError> {
     match tag {
         0 => Ok(None),
         1 => Ok(Some(read_key(env, ptr, len, what)?)),
-        other => Err(HostTrap::violation(format!("{what} has option tag {other}; expected 0 or 1"))),
+        other => Err(HostTrap::violation(format!(
+            "{what} has option tag {other}; expected 0 or 1"
+        ))),
     }
 }
 
@@ -100,24 +128,44 @@ pub(crate) fn scan(
     }
     charge(&mut env, cost.for_bytes(in_bytes))?;
     let prefix = read_key(&mut env, prefix_ptr, prefix_len, "storage.scan prefix")?;
-    let start = read_bound(&mut env, start_tag, start_ptr, start_len, "storage.scan start")?;
+    let start = read_bound(
+        &mut env,
+        start_tag,
+        start_ptr,
+        start_len,
+        "storage.scan start",
+    )?;
     let end = read_bound(&mut env, end_tag, end_ptr, end_len, "storage.scan end")?;
     let order = match order {
         0 => Order::Ascending,
         1 => Order::Descending,
-        other => return Err(HostTrap::violation(format!("storage.scan order {other} is not 0 or 1"))),
+        other => {
+            return Err(HostTrap::violation(format!(
+                "storage.scan order {other} is not 0 or 1"
+            )));
+        }
     };
     let limit = (limit as u32).min(env.data().host_limits.max_scan_page) as usize;
     let range = KeyRange::with_prefix(&prefix, start, end);
     let (entries, more) = {
         let data = env.data();
         let contract = data.frame()?.contract;
-        data.overlay.scan(&*data.host()?, &contract, &range, order, limit).map_err(backend)?
+        data.overlay
+            .scan(&*data.host()?, &contract, &range, order, limit)
+            .map_err(backend)?
     };
-    let out_bytes: u64 = entries.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum();
-    let per_entry = COSTS.storage_scan_per_entry.checked_mul(entries.len() as u64);
+    let out_bytes: u64 = entries
+        .iter()
+        .map(|(k, v)| (k.len() + v.len()) as u64)
+        .sum();
+    let per_entry = COSTS
+        .storage_scan_per_entry
+        .checked_mul(entries.len() as u64);
     let per_byte = guest::bytes_cost(0, cost.per_byte + COSTS.return_per_byte, out_bytes);
-    charge(&mut env, per_entry.zip(per_byte).and_then(|(a, b)| a.checked_add(b)))?;
+    charge(
+        &mut env,
+        per_entry.zip(per_byte).and_then(|(a, b)| a.checked_add(b)),
+    )?;
 
     use layout::{entry, page};
     let ret = ret as u32;
@@ -136,7 +184,11 @@ pub(crate) fn scan(
         guest::write_list_at(&mut env, field(at, 8)?, value)?;
     }
     guest::write_u32(&mut env, field(ret, page::ENTRIES_PTR)?, array_ptr)?;
-    guest::write_u32(&mut env, field(ret, page::ENTRIES_LEN)?, entries.len() as u32)?;
+    guest::write_u32(
+        &mut env,
+        field(ret, page::ENTRIES_LEN)?,
+        entries.len() as u32,
+    )?;
     let next = match (more, entries.last(), order) {
         (true, Some((last, _)), Order::Ascending) => {
             let mut next = last.clone();

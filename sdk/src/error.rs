@@ -1,0 +1,35 @@
+//! The contract's own error: a code and a message, returned from `invoke`.
+
+pub use crate::bindings::bot::contract::types::ContractError;
+
+impl ContractError {
+    /// The method name is not one the contract knows.
+    pub const UNKNOWN_METHOD: u32 = 1;
+    /// The arguments did not decode.
+    pub const INVALID_ARGS: u32 = 2;
+    /// The caller is not allowed to do this.
+    pub const UNAUTHORIZED: u32 = 3;
+    /// The contract failed to encode its own result.
+    pub const INTERNAL: u32 = 4;
+    /// Codes from here up are the contract's own.
+    pub const FIRST_CUSTOM: u32 = 100;
+
+    pub fn new(code: u32, message: &str) -> ContractError {
+        ContractError {
+            code,
+            message: message.to_string(),
+        }
+    }
+
+    pub fn unknown_method(method: &str) -> ContractError {
+        ContractError::new(Self::UNKNOWN_METHOD, &format!("unknown method `{method}`"))
+    }
+
+    pub fn invalid_args(detail: &str) -> ContractError {
+        ContractError::new(Self::INVALID_ARGS, &format!("invalid arguments: {detail}"))
+    }
+
+    pub fn unauthorized(detail: &str) -> ContractError {
+        ContractError::new(Self::UNAUTHORIZED, &format!("unauthorized: {detail}"))
+    }
+}

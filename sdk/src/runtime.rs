@@ -1,0 +1,15 @@
+//! Aborting a call and logging for developers.
+
+use crate::bindings::bot::contract::runtime as wit;
+
+/// Ends the call with a trap carrying `message`; nothing it wrote is kept.
+pub fn abort(message: &str) -> ! {
+    wit::abort(message);
+    // The host never returns from abort.
+    unreachable!()
+}
+
+/// A debug line, shown by `cargo bot run`; never part of results or consensus.
+pub fn log(message: &str) {
+    wit::log(message)
+}
