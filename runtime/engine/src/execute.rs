@@ -413,6 +413,11 @@ impl Engine {
                 writes: std::mem::take(&mut data.overlay).into_writes(),
                 logs,
             },
+            // The frame saw its budget after instantiation; the caller knows its own limit.
+            Err(failure) if failure.kind == FailureKind::OutOfGas => Outcome {
+                logs,
+                ..fail(out_of_gas(call.gas_limit), gas_used)
+            },
             Err(failure) => Outcome {
                 logs,
                 ..fail(failure, gas_used)
@@ -528,9 +533,10 @@ pub(crate) fn run_frame(
                 Some(code) => format!("instantiation failed: {}", trap_message(code)),
                 None => "instantiation failed".to_string(),
             };
+            // No contract code ran, so only instantiation is charged.
             return Ok(FrameResult {
                 result: Err(Failure::new(FailureKind::Trap, message)),
-                gas_left: 0,
+                gas_left: spec.gas,
             });
         }
         Err(e) => return Err(EngineError::Wasmer(e.to_string())),
