@@ -69,6 +69,20 @@ impl bot_sdk::Contract for Probe {
                 let entries: Vec<(Vec<u8>, Vec<u8>)> = page.entries.into_iter().map(|e| (e.key, e.value)).collect();
                 ok(&(entries, page.next))
             }
+            "batch" => {
+                // Writes and removes, then scans in the same call: the scan sees them.
+                let (puts, removes, s): (Vec<(Vec<u8>, Vec<u8>)>, Vec<Vec<u8>>, Scan) = args(&input)?;
+                for (k, v) in &puts {
+                    storage::set(k, v);
+                }
+                for k in &removes {
+                    storage::remove(k);
+                }
+                let order = if s.descending { Order::Descending } else { Order::Ascending };
+                let page = storage::scan(&s.prefix, s.start.as_deref(), s.end.as_deref(), order, s.limit);
+                let entries: Vec<(Vec<u8>, Vec<u8>)> = page.entries.into_iter().map(|e| (e.key, e.value)).collect();
+                ok(&(entries, page.next))
+            }
             "env" => ok(&(
                 env::caller(),
                 env::origin(),
@@ -156,7 +170,7 @@ impl bot_sdk::Contract for Probe {
             }
             "grow" => {
                 let pages: u32 = args(&input)?;
-                ok(&(core::arch::wasm32::memory_grow(0, pages as usize) as i64))
+                ok(&(core::arch::wasm32::memory_grow(0, pages as usize) as i32 as i64))
             }
             "alloc" => {
                 // Allocates and touches `bytes` bytes: memory growth through the allocator.
