@@ -1,9 +1,9 @@
 //! Contracts built with the SDK's wit-bindgen bindings, run on the real engine: storage, scans,
 //! environment, events, crypto, cross-contract calls and every kind of failure.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use bot_engine::{Address, Compiler, FailureKind, Outcome};
 use bot_tests::{ALICE, Chain, decode, wasm};
-use borsh::{BorshDeserialize, BorshSerialize};
 
 const PROBE: Address = Address([0x01; 20]);
 const OTHER: Address = Address([0x02; 20]);
@@ -54,20 +54,34 @@ fn failure(outcome: &Outcome) -> (FailureKind, String) {
 }
 
 fn call_args(contract: Address, method: &str, args: Vec<u8>, gas: Option<u64>) -> Call {
-    Call { contract: contract.into(), method: method.into(), args, gas }
+    Call {
+        contract: contract.into(),
+        method: method.into(),
+        args,
+        gas,
+    }
 }
 
 #[test]
 fn storage_reads_writes_and_removes() {
     let chain = chain(Compiler::Cranelift);
     let key = b"greeting".to_vec();
-    assert_eq!(decode::<Option<Vec<u8>>>(&chain.query(PROBE, "get", &key)), None);
+    assert_eq!(
+        decode::<Option<Vec<u8>>>(&chain.query(PROBE, "get", &key)),
+        None
+    );
     let put = chain.call(PROBE, "put", &(key.clone(), b"hello".to_vec()));
     assert_eq!(put.writes[&PROBE][&key], Some(b"hello".to_vec()));
-    assert_eq!(decode::<Option<Vec<u8>>>(&chain.query(PROBE, "get", &key)), Some(b"hello".to_vec()));
+    assert_eq!(
+        decode::<Option<Vec<u8>>>(&chain.query(PROBE, "get", &key)),
+        Some(b"hello".to_vec())
+    );
     assert!(decode::<bool>(&chain.query(PROBE, "has", &key)));
     // Another contract's store is its own.
-    assert_eq!(decode::<Option<Vec<u8>>>(&chain.query(OTHER, "get", &key)), None);
+    assert_eq!(
+        decode::<Option<Vec<u8>>>(&chain.query(OTHER, "get", &key)),
+        None
+    );
     chain.call(PROBE, "remove", &key);
     assert!(!decode::<bool>(&chain.query(PROBE, "has", &key)));
 }
@@ -79,24 +93,74 @@ fn scans_page_through_a_prefix_in_both_orders() {
         chain.call(PROBE, "put", &(vec![b'a', b'/', b'0' + i], vec![i]));
     }
     chain.call(PROBE, "put", &(b"b/0".to_vec(), vec![99]));
-    let scan = Scan { prefix: b"a/".to_vec(), start: None, end: None, descending: false, limit: 3 };
+    let scan = Scan {
+        prefix: b"a/".to_vec(),
+        start: None,
+        end: None,
+        descending: false,
+        limit: 3,
+    };
     let (first, next): Page = decode(&chain.query(PROBE, "scan", &scan));
-    assert_eq!(first.iter().map(|(_, v)| v[0]).collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(
+        first.iter().map(|(_, v)| v[0]).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
     let next = next.expect("more entries follow");
-    let (second, _): Page = decode(&chain.query(PROBE, "scan", &Scan { start: Some(next), ..scan.clone() }));
-    assert_eq!(second.iter().map(|(_, v)| v[0]).collect::<Vec<_>>(), [3, 4, 5]);
-    let (last, next): Page = decode(&chain.query(PROBE, "scan", &Scan { start: Some(b"a/6".to_vec()), ..scan.clone() }));
+    let (second, _): Page = decode(&chain.query(
+        PROBE,
+        "scan",
+        &Scan {
+            start: Some(next),
+            ..scan.clone()
+        },
+    ));
+    assert_eq!(
+        second.iter().map(|(_, v)| v[0]).collect::<Vec<_>>(),
+        [3, 4, 5]
+    );
+    let (last, next): Page = decode(&chain.query(
+        PROBE,
+        "scan",
+        &Scan {
+            start: Some(b"a/6".to_vec()),
+            ..scan.clone()
+        },
+    ));
     assert_eq!((last.len(), next), (1, None), "the last page has no cursor");
 
-    let down = Scan { descending: true, ..scan.clone() };
+    let down = Scan {
+        descending: true,
+        ..scan.clone()
+    };
     let (page, next): Page = decode(&chain.query(PROBE, "scan", &down));
-    assert_eq!(page.iter().map(|(_, v)| v[0]).collect::<Vec<_>>(), [6, 5, 4]);
-    let (page, _): Page = decode(&chain.query(PROBE, "scan", &Scan { end: next, ..down.clone() }));
-    assert_eq!(page.iter().map(|(_, v)| v[0]).collect::<Vec<_>>(), [3, 2, 1]);
+    assert_eq!(
+        page.iter().map(|(_, v)| v[0]).collect::<Vec<_>>(),
+        [6, 5, 4]
+    );
+    let (page, _): Page = decode(&chain.query(
+        PROBE,
+        "scan",
+        &Scan {
+            end: next,
+            ..down.clone()
+        },
+    ));
+    assert_eq!(
+        page.iter().map(|(_, v)| v[0]).collect::<Vec<_>>(),
+        [3, 2, 1]
+    );
 
-    let bounded = Scan { start: Some(b"a/2".to_vec()), end: Some(b"a/4".to_vec()), limit: 100, ..scan };
+    let bounded = Scan {
+        start: Some(b"a/2".to_vec()),
+        end: Some(b"a/4".to_vec()),
+        limit: 100,
+        ..scan
+    };
     let (page, next): Page = decode(&chain.query(PROBE, "scan", &bounded));
-    assert_eq!((page.iter().map(|(_, v)| v[0]).collect::<Vec<_>>(), next), (vec![2, 3], None));
+    assert_eq!(
+        (page.iter().map(|(_, v)| v[0]).collect::<Vec<_>>(), next),
+        (vec![2, 3], None)
+    );
 }
 
 #[test]
@@ -105,12 +169,31 @@ fn scans_see_the_calls_own_uncommitted_writes() {
     for k in [b"k/1", b"k/3", b"k/5"] {
         chain.call(PROBE, "put", &(k.to_vec(), b"old".to_vec()));
     }
-    let puts = vec![(b"k/2".to_vec(), b"new".to_vec()), (b"k/3".to_vec(), b"new".to_vec())];
+    let puts = vec![
+        (b"k/2".to_vec(), b"new".to_vec()),
+        (b"k/3".to_vec(), b"new".to_vec()),
+    ];
     let removes = vec![b"k/1".to_vec()];
-    let scan = Scan { prefix: b"k/".to_vec(), start: None, end: None, descending: false, limit: 10 };
+    let scan = Scan {
+        prefix: b"k/".to_vec(),
+        start: None,
+        end: None,
+        descending: false,
+        limit: 10,
+    };
     let (page, _): Page = decode(&chain.call(PROBE, "batch", &(puts, removes, scan)));
-    let seen: Vec<(&[u8], &[u8])> = page.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
-    assert_eq!(seen, [(&b"k/2"[..], &b"new"[..]), (b"k/3", b"new"), (b"k/5", b"old")]);
+    let seen: Vec<(&[u8], &[u8])> = page
+        .iter()
+        .map(|(k, v)| (k.as_slice(), v.as_slice()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (&b"k/2"[..], &b"new"[..]),
+            (b"k/3", b"new"),
+            (b"k/5", b"old")
+        ]
+    );
 }
 
 #[test]
@@ -126,13 +209,27 @@ fn environment_comes_from_the_call_and_block() {
         String,
         u64,
     ) = decode(&chain.call(PROBE, "env", &()));
-    assert_eq!((caller, origin, me), (ALICE.into(), ALICE.into(), PROBE.into()));
+    assert_eq!(
+        (caller, origin, me),
+        (ALICE.into(), ALICE.into(), PROBE.into())
+    );
     let block = bot_tests::block();
-    assert_eq!((height, time, chain_id), (block.height, block.time_ms, block.chain_id));
+    assert_eq!(
+        (height, time, chain_id),
+        (block.height, block.time_ms, block.chain_id)
+    );
     assert_eq!(tx, [7; 32]);
     assert!(gas_left > 0 && gas_left < chain.gas_limit);
-    let (.., tx, _, _): (Address32, Address32, Address32, u64, u64, [u8; 32], String, u64) =
-        decode(&chain.query(PROBE, "env", &()));
+    let (.., tx, _, _): (
+        Address32,
+        Address32,
+        Address32,
+        u64,
+        u64,
+        [u8; 32],
+        String,
+        u64,
+    ) = decode(&chain.query(PROBE, "env", &()));
     assert_eq!(tx, [0; 32], "queries have no transaction hash");
 }
 
@@ -141,12 +238,28 @@ fn events_are_kept_only_when_the_call_succeeds() {
     let chain = chain(Compiler::Cranelift);
     let ok = chain.call(PROBE, "emit", &("reading".to_string(), vec![1u8, 2, 3]));
     assert_eq!(ok.events.len(), 1);
-    assert_eq!((ok.events[0].contract, ok.events[0].name.as_str(), &ok.events[0].data[..]), (PROBE, "reading", &[1u8, 2, 3][..]));
+    assert_eq!(
+        (
+            ok.events[0].contract,
+            ok.events[0].name.as_str(),
+            &ok.events[0].data[..]
+        ),
+        (PROBE, "reading", &[1u8, 2, 3][..])
+    );
 
     let failed = chain.call(PROBE, "put_then_fail", &b"x".to_vec());
-    assert_eq!(failure(&failed), (FailureKind::Contract { code: 107 }, "failed after writing".into()));
+    assert_eq!(
+        failure(&failed),
+        (
+            FailureKind::Contract { code: 107 },
+            "failed after writing".into()
+        )
+    );
     assert!(failed.events.is_empty() && failed.writes.is_empty());
-    assert_eq!(decode::<Option<Vec<u8>>>(&chain.query(PROBE, "get", &b"x".to_vec())), None);
+    assert_eq!(
+        decode::<Option<Vec<u8>>>(&chain.query(PROBE, "get", &b"x".to_vec())),
+        None
+    );
 }
 
 #[test]
@@ -160,7 +273,13 @@ fn counter_example_counts_and_emits() {
     let overflow = chain.call(COUNTER, "increment", &u64::MAX);
     assert_eq!(failure(&overflow).0, FailureKind::Contract { code: 100 });
     let unknown = chain.call(COUNTER, "decrement", &1u64);
-    assert_eq!(failure(&unknown), (FailureKind::Contract { code: 1 }, "unknown method `decrement`".into()));
+    assert_eq!(
+        failure(&unknown),
+        (
+            FailureKind::Contract { code: 1 },
+            "unknown method `decrement`".into()
+        )
+    );
     let bad_args = chain.call(COUNTER, "increment", &1u8);
     assert_eq!(failure(&bad_args).0, FailureKind::Contract { code: 2 });
 }
@@ -186,24 +305,41 @@ fn signatures_verify_and_recover() {
     let pk = k1.verifying_key().to_sec1_bytes().to_vec();
     let sig_bytes = sig.to_bytes().to_vec();
     let verify = |h: &[u8], s: &[u8], k: &[u8]| -> Result<bool, u8> {
-        decode(&chain.query(PROBE, "secp256k1_verify", &(h.to_vec(), s.to_vec(), k.to_vec())))
+        decode(&chain.query(
+            PROBE,
+            "secp256k1_verify",
+            &(h.to_vec(), s.to_vec(), k.to_vec()),
+        ))
     };
     assert_eq!(verify(&hash, &sig_bytes, &pk), Ok(true));
     let mut other = hash;
     other[0] ^= 1;
     assert_eq!(verify(&other, &sig_bytes, &pk), Ok(false));
     assert_eq!(verify(&hash[..31], &sig_bytes, &pk), Err(0), "invalid-hash");
-    assert_eq!(verify(&hash, &sig_bytes[..63], &pk), Err(1), "invalid-signature");
-    assert_eq!(verify(&hash, &sig_bytes, &[2; 5]), Err(2), "invalid-public-key");
+    assert_eq!(
+        verify(&hash, &sig_bytes[..63], &pk),
+        Err(1),
+        "invalid-signature"
+    );
+    assert_eq!(
+        verify(&hash, &sig_bytes, &[2; 5]),
+        Err(2),
+        "invalid-public-key"
+    );
     // The high-s twin of a valid signature is refused.
     let (r, s) = sig.split_scalars();
-    let high = k256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).expect("high-s");
+    let high =
+        k256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).expect("high-s");
     assert_eq!(verify(&hash, &high.to_bytes(), &pk), Ok(false));
 
-    let recovered: Result<Vec<u8>, u8> =
-        decode(&chain.query(PROBE, "secp256k1_recover", &(hash.to_vec(), sig_bytes.clone(), recid.to_byte())));
+    let recovered: Result<Vec<u8>, u8> = decode(&chain.query(
+        PROBE,
+        "secp256k1_recover",
+        &(hash.to_vec(), sig_bytes.clone(), recid.to_byte()),
+    ));
     assert_eq!(recovered, Ok(pk.clone()));
-    let bad_id: Result<Vec<u8>, u8> = decode(&chain.query(PROBE, "secp256k1_recover", &(hash.to_vec(), sig_bytes, 9u8)));
+    let bad_id: Result<Vec<u8>, u8> =
+        decode(&chain.query(PROBE, "secp256k1_recover", &(hash.to_vec(), sig_bytes, 9u8)));
     assert_eq!(bad_id, Err(3), "invalid-recovery-id");
 
     let ed = ed25519_dalek::SigningKey::from_bytes(&[0x22; 32]);
@@ -211,16 +347,25 @@ fn signatures_verify_and_recover() {
     let ed_sig = ed25519_dalek::Signer::sign(&ed, &msg).to_bytes().to_vec();
     let ed_pk = ed.verifying_key().to_bytes().to_vec();
     let ed_verify = |m: &[u8]| -> Result<bool, u8> {
-        decode(&chain.query(PROBE, "ed25519_verify", &(m.to_vec(), ed_sig.clone(), ed_pk.clone())))
+        decode(&chain.query(
+            PROBE,
+            "ed25519_verify",
+            &(m.to_vec(), ed_sig.clone(), ed_pk.clone()),
+        ))
     };
     assert_eq!(ed_verify(&msg), Ok(true));
     assert_eq!(ed_verify(b"door=shut"), Ok(false));
 
     let p = p256::ecdsa::SigningKey::from_slice(&[0x33; 32]).expect("key");
-    let p_sig: p256::ecdsa::Signature = p256::ecdsa::signature::hazmat::PrehashSigner::sign_prehash(&p, &hash).expect("sign");
+    let p_sig: p256::ecdsa::Signature =
+        p256::ecdsa::signature::hazmat::PrehashSigner::sign_prehash(&p, &hash).expect("sign");
     let p_pk = p.verifying_key().to_sec1_bytes().to_vec();
     let p_verify = |h: &[u8]| -> Result<bool, u8> {
-        decode(&chain.query(PROBE, "p256_verify", &(h.to_vec(), p_sig.to_bytes().to_vec(), p_pk.clone())))
+        decode(&chain.query(
+            PROBE,
+            "p256_verify",
+            &(h.to_vec(), p_sig.to_bytes().to_vec(), p_pk.clone()),
+        ))
     };
     assert_eq!(p_verify(&hash), Ok(true));
     assert_eq!(p_verify(&other), Ok(false));
@@ -230,58 +375,112 @@ fn signatures_verify_and_recover() {
 fn cross_contract_calls_return_results_and_fold_in_writes_and_events() {
     let chain = chain(Compiler::Cranelift);
     chain.call(COUNTER, "new", &10u64);
-    let out = chain.call(PROBE, "call", &call_args(COUNTER, "increment", 5u64.to_le_bytes().to_vec(), None));
+    let out = chain.call(
+        PROBE,
+        "call",
+        &call_args(COUNTER, "increment", 5u64.to_le_bytes().to_vec(), None),
+    );
     let result: CallResult = decode(&out);
     assert_eq!(result, Ok(15u64.to_le_bytes().to_vec()));
-    assert_eq!(out.events.len(), 1, "the callee's event is part of the result");
+    assert_eq!(
+        out.events.len(),
+        1,
+        "the callee's event is part of the result"
+    );
     assert_eq!(out.events[0].contract, COUNTER);
     assert_eq!(decode::<u64>(&chain.query(COUNTER, "get", &())), 15);
 
-    let missing: CallResult = decode(&chain.call(PROBE, "call", &call_args(NOBODY, "get", vec![], None)));
+    let missing: CallResult =
+        decode(&chain.call(PROBE, "call", &call_args(NOBODY, "get", vec![], None)));
     assert_eq!(missing.map_err(|e| e.0), Err(3), "not-found");
 }
 
 #[test]
 fn a_failing_callee_is_rolled_back_and_the_caller_goes_on() {
     let chain = chain(Compiler::Cranelift);
-    let inner = call_args(OTHER, "put_then_fail", borsh::to_vec(&b"inner".to_vec()).unwrap(), None);
+    let inner = call_args(
+        OTHER,
+        "put_then_fail",
+        borsh::to_vec(&b"inner".to_vec()).unwrap(),
+        None,
+    );
     let out = chain.call(PROBE, "put_then_call", &(b"outer".to_vec(), inner));
     let result: CallResult = decode(&out);
-    assert_eq!(result, Err((0, 107, "failed after writing".into())), "contract-error with the callee's code");
-    assert!(out.writes.get(&OTHER).is_none(), "the callee's write was undone");
-    assert_eq!(out.writes[&PROBE][&b"outer".to_vec()], Some(b"before".to_vec()));
+    assert_eq!(
+        result,
+        Err((0, 107, "failed after writing".into())),
+        "contract-error with the callee's code"
+    );
+    assert!(
+        out.writes.get(&OTHER).is_none(),
+        "the callee's write was undone"
+    );
+    assert_eq!(
+        out.writes[&PROBE][&b"outer".to_vec()],
+        Some(b"before".to_vec())
+    );
     assert!(out.events.is_empty());
 }
 
 #[test]
 fn forwarded_gas_bounds_the_callee_and_the_rest_is_refunded() {
     let chain = chain(Compiler::Cranelift);
-    let out = chain.call(PROBE, "call", &call_args(OTHER, "loop", vec![], Some(300_000)));
+    let out = chain.call(
+        PROBE,
+        "call",
+        &call_args(OTHER, "loop", vec![], Some(300_000)),
+    );
     let result: CallResult = decode(&out);
     assert_eq!(result.map_err(|e| e.0), Err(2), "out-of-gas");
     // The caller finished with gas to spare: it lost the 300,000 forwarded, not everything.
-    assert!(out.gas_used > 300_000 && out.gas_used < 500_000, "gas used {}", out.gas_used);
+    assert!(
+        out.gas_used > 300_000 && out.gas_used < 500_000,
+        "gas used {}",
+        out.gas_used
+    );
 }
 
 #[test]
 fn reentrant_calls_are_refused_and_queries_are_read_only() {
     let chain = chain(Compiler::Cranelift);
-    let own: CallResult = decode(&chain.call(PROBE, "call", &call_args(PROBE, "get", vec![], None)));
+    let own: CallResult =
+        decode(&chain.call(PROBE, "call", &call_args(PROBE, "get", vec![], None)));
     assert_eq!(own.map_err(|e| e.0), Err(5), "reentrancy");
     let back = call_args(PROBE, "get", borsh::to_vec(&b"k".to_vec()).unwrap(), None);
-    let via_other: CallResult =
-        decode(&chain.call(PROBE, "call", &call_args(OTHER, "call", borsh::to_vec(&back).unwrap(), None)));
+    let via_other: CallResult = decode(&chain.call(
+        PROBE,
+        "call",
+        &call_args(OTHER, "call", borsh::to_vec(&back).unwrap(), None),
+    ));
     let inner: CallResult = borsh::from_slice(&via_other.expect("OTHER ran")).unwrap();
-    assert_eq!(inner.map_err(|e| e.0), Err(5), "A -> B -> A is re-entrant too");
+    assert_eq!(
+        inner.map_err(|e| e.0),
+        Err(5),
+        "A -> B -> A is re-entrant too"
+    );
 
-    let write = call_args(OTHER, "put", borsh::to_vec(&(b"k".to_vec(), b"v".to_vec())).unwrap(), None);
+    let write = call_args(
+        OTHER,
+        "put",
+        borsh::to_vec(&(b"k".to_vec(), b"v".to_vec())).unwrap(),
+        None,
+    );
     let refused: CallResult = decode(&chain.call(PROBE, "query", &write));
     let (kind, _, message) = refused.expect_err("a query may not write");
     assert_eq!(kind, 1);
-    assert!(message.contains("storage.set is not allowed in a read-only call"), "{message}");
+    assert!(
+        message.contains("storage.set is not allowed in a read-only call"),
+        "{message}"
+    );
 
     let direct = chain.query(PROBE, "put", &(b"k".to_vec(), b"v".to_vec()));
-    assert_eq!(failure(&direct), (FailureKind::HostViolation, "storage.set is not allowed in a read-only call".into()));
+    assert_eq!(
+        failure(&direct),
+        (
+            FailureKind::HostViolation,
+            "storage.set is not allowed in a read-only call".into()
+        )
+    );
 }
 
 #[test]
@@ -299,18 +498,31 @@ fn calls_nest_only_to_the_depth_limit() {
         depth += 1;
     }
     let (kind, _, message) = result.unwrap_err();
-    assert_eq!((kind, depth), (4, 16), "depth-exceeded at the 17th level: {message}");
+    assert_eq!(
+        (kind, depth),
+        (4, 16),
+        "depth-exceeded at the 17th level: {message}"
+    );
 }
 
 #[test]
 fn contract_failures_are_deterministic_outcomes() {
     let chain = chain(Compiler::Cranelift);
     let fail = chain.call(PROBE, "fail", &(321u32, "sensor offline".to_string()));
-    assert_eq!(failure(&fail), (FailureKind::Contract { code: 321 }, "sensor offline".into()));
+    assert_eq!(
+        failure(&fail),
+        (FailureKind::Contract { code: 321 }, "sensor offline".into())
+    );
     let abort = chain.call(PROBE, "abort", &"bad reading".to_string());
-    assert_eq!(failure(&abort), (FailureKind::Aborted, "bad reading".into()));
+    assert_eq!(
+        failure(&abort),
+        (FailureKind::Aborted, "bad reading".into())
+    );
     let panic = chain.call(PROBE, "panic", &"index out of range".to_string());
-    assert_eq!(failure(&panic), (FailureKind::Aborted, "panicked: index out of range".into()));
+    assert_eq!(
+        failure(&panic),
+        (FailureKind::Aborted, "panicked: index out of range".into())
+    );
     let looped = chain.call(PROBE, "loop", &());
     assert_eq!(failure(&looped).0, FailureKind::OutOfGas);
     assert_eq!(looped.gas_used, chain.gas_limit);
@@ -325,10 +537,16 @@ fn memory_grows_to_the_limit_and_no_further() {
     let chain = chain(Compiler::Cranelift);
     assert_eq!(decode::<i64>(&chain.call(PROBE, "grow", &600u32)), -1);
     assert!(decode::<i64>(&chain.call(PROBE, "grow", &10u32)) > 0);
-    assert_eq!(decode::<u64>(&chain.call(PROBE, "alloc", &(1u32 << 20))), 7 * (1 << 20));
+    assert_eq!(
+        decode::<u64>(&chain.call(PROBE, "alloc", &(1u32 << 20))),
+        7 * (1 << 20)
+    );
     let too_big = chain.call(PROBE, "alloc", &(64u32 << 20));
     // Past 512 pages the allocator gets -1 from memory.grow and Rust's std traps.
-    assert_eq!(failure(&too_big), (FailureKind::Trap, "unreachable executed".into()));
+    assert_eq!(
+        failure(&too_big),
+        (FailureKind::Trap, "unreachable executed".into())
+    );
 }
 
 #[test]
@@ -348,12 +566,30 @@ fn scenario(compiler: Compiler) -> Vec<Outcome> {
         chain.query(COUNTER, "get", &()),
         chain.call(PROBE, "put", &(b"a/1".to_vec(), b"x".to_vec())),
         chain.call(PROBE, "put", &(b"a/2".to_vec(), b"y".to_vec())),
-        chain.query(PROBE, "scan", &Scan { prefix: b"a/".to_vec(), start: None, end: None, descending: true, limit: 1 }),
+        chain.query(
+            PROBE,
+            "scan",
+            &Scan {
+                prefix: b"a/".to_vec(),
+                start: None,
+                end: None,
+                descending: true,
+                limit: 1,
+            },
+        ),
         chain.call(PROBE, "env", &()),
         chain.call(PROBE, "emit", &("e".to_string(), vec![1u8])),
         chain.call(PROBE, "hash", &vec![0u8; 1000]),
-        chain.call(PROBE, "call", &call_args(COUNTER, "increment", 2u64.to_le_bytes().to_vec(), None)),
-        chain.call(PROBE, "call", &call_args(OTHER, "loop", vec![], Some(100_000))),
+        chain.call(
+            PROBE,
+            "call",
+            &call_args(COUNTER, "increment", 2u64.to_le_bytes().to_vec(), None),
+        ),
+        chain.call(
+            PROBE,
+            "call",
+            &call_args(OTHER, "loop", vec![], Some(100_000)),
+        ),
         chain.call(PROBE, "put_then_fail", &b"z".to_vec()),
         chain.call(PROBE, "panic", &"p".to_string()),
         chain.call(PROBE, "loop", &()),

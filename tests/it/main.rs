@@ -1,4 +1,8 @@
 //! The integration tests: one binary, a module per area.
 
+mod abi;
+mod adversarial;
+mod cache;
+mod cli;
 mod contracts;
 mod fixtures;

@@ -1,0 +1,85 @@
+//! `cargo bot check` as a user runs it: exit codes, messages, JSON, and no panics on bad input.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The cargo-bot binary that `cargo test --workspace` builds next to this test.
+fn cargo_bot() -> Command {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target profile dir");
+    let bin: PathBuf = dir.join(format!("cargo-bot{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`",
+        bin.display()
+    );
+    Command::new(bin)
+}
+
+fn run(args: &[&str]) -> Output {
+    cargo_bot().args(args).output().expect("cargo-bot runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn check_accepts_a_contract_built_from_this_repo() {
+    let path = bot_tests::contracts_dir().join("counter.wasm");
+    let out = run(&["check", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("passes the deploy check"));
+    // `cargo bot check` runs the binary with `bot` as its first argument.
+    let out = run(&["bot", "check", "--json", path.to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["status"], "ok");
+    assert_eq!(json["code_hash"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn check_refuses_bad_modules_with_the_rule_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let simd = dir.path().join("simd.wasm");
+    let wat = std::fs::read_to_string(bot_tests::fixture_path("simd.wat")).unwrap();
+    std::fs::write(&simd, wat::parse_str(&wat).unwrap()).unwrap();
+    let out = run(&["check", simd.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("module uses the SIMD proposal, which contracts may not use"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let garbage = dir.path().join("garbage.wasm");
+    std::fs::write(&garbage, b"\0asm\x01\0\0\0\xff\xff\xff").unwrap();
+    let out = run(&["check", "--json", garbage.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["error"]["kind"], "validation");
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("not a valid wasm module")
+    );
+
+    let out = run(&["check", dir.path().join("missing.wasm").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("reading"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_wrong_flag_is_a_usage_error_not_a_crash() {
+    let out = run(&["check", "--no-such-flag", "x.wasm"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--no-such-flag"));
+    assert!(!text(&out.stderr).contains("panicked"));
+}
