@@ -60,7 +60,7 @@ fn run(wasm: &[u8], compiler: Compiler, gas_limit: u64) -> Outcome {
 fn every_host_function_survives_hostile_arguments() {
     let mut checked = 0;
     for import in IMPORTS {
-        let takes_memory = import.params.iter().any(|p| *p == ValType::I32);
+        let takes_memory = import.params.contains(&ValType::I32);
         // (i32 argument, gas limit): out of bounds; 2 GiB lengths with gas to pay for them; zeros.
         for (arg, gas_limit) in [(-16, 10_000_000), (i32::MAX, 1u64 << 60), (0, 10_000_000)] {
             let wat = module_calling(

@@ -412,7 +412,7 @@ fn a_failing_callee_is_rolled_back_and_the_caller_goes_on() {
         "contract-error with the callee's code"
     );
     assert!(
-        out.writes.get(&OTHER).is_none(),
+        !out.writes.contains_key(&OTHER),
         "the callee's write was undone"
     );
     assert_eq!(

@@ -7,7 +7,7 @@ use wasmer::{AsStoreMut, Function, FunctionEnv, Imports, Module};
 
 use crate::abi;
 use crate::execute::TxEnv;
-use crate::primitives::{Address, KeyRange, Order};
+use crate::primitives::{Address, Entries, KeyRange, Order};
 use crate::validate::CodeHash;
 
 pub(crate) mod calls;
@@ -37,7 +37,7 @@ pub trait Host: Send + Sync {
         range: &KeyRange,
         order: Order,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, HostError>;
+    ) -> Result<Entries, HostError>;
 
     /// The code a contract runs, or `None` if no contract lives at `contract`.
     fn contract_code(&self, contract: &Address) -> Result<Option<CodeHash>, HostError>;

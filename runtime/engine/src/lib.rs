@@ -28,5 +28,5 @@ pub use execute::{CacheStats, Engine, EngineError, Failure, FailureKind, Outcome
 pub use gas::{COST_TABLE_VERSION, COSTS, CostTable, Gas};
 pub use host::{Host, HostError};
 pub use memory_host::MemoryHost;
-pub use primitives::{Address, BlockContext, CallRequest, Event, KeyRange, Order, Writes};
+pub use primitives::{Address, BlockContext, CallRequest, Entries, Event, KeyRange, Order, Writes};
 pub use validate::{CodeHash, ValidatedModule, ValidationError};

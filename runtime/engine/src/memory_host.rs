@@ -6,7 +6,7 @@ use std::ops::Bound;
 use std::sync::{Arc, RwLock};
 
 use crate::host::{Host, HostError};
-use crate::primitives::{Address, KeyRange, Order, Writes};
+use crate::primitives::{Address, Entries, KeyRange, Order, Writes};
 use crate::validate::CodeHash;
 
 #[derive(Default)]
@@ -63,7 +63,7 @@ impl MemoryHost {
     }
 
     /// Every committed entry of `contract`, in key order.
-    pub fn entries(&self, contract: &Address) -> Vec<(Vec<u8>, Vec<u8>)> {
+    pub fn entries(&self, contract: &Address) -> Entries {
         self.read()
             .stores
             .get(contract)
@@ -87,7 +87,7 @@ impl Host for MemoryHost {
         range: &KeyRange,
         order: Order,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, HostError> {
+    ) -> Result<Entries, HostError> {
         let state = self.read();
         let Some(store) = state.stores.get(contract) else {
             return Ok(Vec::new());

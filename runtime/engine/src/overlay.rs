@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::host::{Host, HostError};
-use crate::primitives::{Address, KeyRange, Order, Writes};
+use crate::primitives::{Address, Entries, KeyRange, Order, Writes};
 
 #[derive(Debug, Default)]
 pub(crate) struct Overlay {
@@ -81,7 +81,7 @@ impl Overlay {
         range: &KeyRange,
         order: Order,
         limit: usize,
-    ) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, bool), HostError> {
+    ) -> Result<(Entries, bool), HostError> {
         if range.is_empty() {
             return Ok((Vec::new(), false));
         }
@@ -107,7 +107,7 @@ impl Overlay {
                 .into_iter()
                 .filter_map(|(k, v)| Some((k.to_vec(), v?.clone()))),
         );
-        let mut entries: Vec<(Vec<u8>, Vec<u8>)> = match order {
+        let mut entries: Entries = match order {
             Order::Ascending => merged.into_iter().take(want).collect(),
             Order::Descending => merged.into_iter().rev().take(want).collect(),
         };

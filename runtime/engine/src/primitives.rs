@@ -101,6 +101,9 @@ fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// Key-value pairs in key order, as scans return them.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// State changes of a call, by contract and key; `None` removes the key.
 pub type Writes = BTreeMap<Address, BTreeMap<Vec<u8>, Option<Vec<u8>>>>;
 

@@ -317,13 +317,11 @@ impl<'l> Checker<'l> {
                         self.memory(ty.initial, ty.maximum)?;
                     }
                 }
-                Payload::GlobalSection(reader) => {
-                    if reader.count() > self.limits.max_globals {
-                        return Err(ValidationError::TooManyGlobals {
-                            count: u64::from(reader.count()),
-                            limit: self.limits.max_globals,
-                        });
-                    }
+                Payload::GlobalSection(reader) if reader.count() > self.limits.max_globals => {
+                    return Err(ValidationError::TooManyGlobals {
+                        count: u64::from(reader.count()),
+                        limit: self.limits.max_globals,
+                    });
                 }
                 Payload::ExportSection(reader) => {
                     if reader.count() > self.limits.max_exports {
@@ -339,13 +337,11 @@ impl<'l> Checker<'l> {
                     }
                 }
                 Payload::StartSection { .. } => return Err(ValidationError::StartFunction),
-                Payload::DataSection(reader) => {
-                    if reader.count() > self.limits.max_data_segments {
-                        return Err(ValidationError::TooManyDataSegments {
-                            count: reader.count(),
-                            limit: self.limits.max_data_segments,
-                        });
-                    }
+                Payload::DataSection(reader) if reader.count() > self.limits.max_data_segments => {
+                    return Err(ValidationError::TooManyDataSegments {
+                        count: reader.count(),
+                        limit: self.limits.max_data_segments,
+                    });
                 }
                 _ => {}
             }
@@ -477,7 +473,7 @@ impl<'l> Checker<'l> {
         let mut locals: u64 = 0;
         let mut reader = body.get_binary_reader();
         for _ in 0..reader.read_var_u32().map_err(Self::malformed)? {
-            let offset = reader.original_position() as u64;
+            let offset = reader.original_position();
             let count = reader.read_var_u32().map_err(Self::malformed)?;
             let ty = reader.read().map_err(Self::malformed)?;
             locals += u64::from(count);
@@ -494,7 +490,7 @@ impl<'l> Checker<'l> {
         let mut max_height: u32 = 0;
         let mut ops = wasmparser::OperatorsReader::new(reader);
         while !ops.eof() {
-            let offset = ops.original_position() as u64;
+            let offset = ops.original_position();
             let op = ops.read().map_err(Self::malformed)?;
             use wasmparser::Operator::*;
             let forbidden = match op {

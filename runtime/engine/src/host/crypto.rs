@@ -12,8 +12,9 @@ use super::guest::{self, Env, charge, field};
 use crate::abi::layout;
 use crate::gas::{COSTS, HostCost};
 
-/// `crypto-error` discriminants, in WIT order.
+/// `crypto-error` discriminants, in WIT order (named as the WIT names them).
 #[derive(Clone, Copy, Debug)]
+#[allow(clippy::enum_variant_names)]
 enum CryptoError {
     InvalidHash = 0,
     InvalidSignature = 1,
