@@ -4,7 +4,7 @@
 //! A contract is a `cdylib` built for `wasm32-unknown-unknown` that implements [`Contract`]
 //! and names its type with [`export!`]:
 //!
-//! ```ignore
+//! ```no_run
 //! struct Counter;
 //!
 //! impl bot_sdk::Contract for Counter {

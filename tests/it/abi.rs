@@ -106,3 +106,15 @@ fn contracts_built_with_the_sdk_import_only_abi_functions() {
         }
     }
 }
+
+#[test]
+fn example_contracts_stay_within_their_size_budget() {
+    // Budgets in bytes of the release wasm; a regression past one fails here, not in production.
+    for (name, budget) in [("counter", 48 * 1024)] {
+        let size = bot_tests::wasm(name).len();
+        assert!(
+            size <= budget,
+            "{name}.wasm is {size} bytes; its budget is {budget}"
+        );
+    }
+}

@@ -72,6 +72,18 @@ fn write_verdict(
     guest::write_u8(&mut env, field(ret, r::PAYLOAD)?, payload)
 }
 
+/// A three-input signature check, charged by `cost`, answering `result<bool, crypto-error>` at `ret`.
+fn verify(
+    mut env: Env,
+    cost: &HostCost,
+    args: [(i32, i32); 3],
+    ret: i32,
+    check: fn(&[u8], &[u8], &[u8]) -> Result<bool, CryptoError>,
+) -> Result<(), RuntimeError> {
+    let [a, b, c] = inputs(&mut env, cost, args)?;
+    write_verdict(env, ret, check(&a, &b, &c))
+}
+
 fn secp256k1_check(hash: &[u8], sig: &[u8], key: &[u8]) -> Result<bool, CryptoError> {
     if hash.len() != 32 {
         return Err(CryptoError::InvalidHash);
@@ -87,7 +99,7 @@ fn secp256k1_check(hash: &[u8], sig: &[u8], key: &[u8]) -> Result<bool, CryptoEr
 }
 
 pub(crate) fn secp256k1_verify(
-    mut env: Env,
+    env: Env,
     hash_ptr: i32,
     hash_len: i32,
     sig_ptr: i32,
@@ -96,12 +108,8 @@ pub(crate) fn secp256k1_verify(
     key_len: i32,
     ret: i32,
 ) -> Result<(), RuntimeError> {
-    let [hash, sig, key] = inputs(
-        &mut env,
-        &COSTS.secp256k1_verify,
-        [(hash_ptr, hash_len), (sig_ptr, sig_len), (key_ptr, key_len)],
-    )?;
-    write_verdict(env, ret, secp256k1_check(&hash, &sig, &key))
+    let args = [(hash_ptr, hash_len), (sig_ptr, sig_len), (key_ptr, key_len)];
+    verify(env, &COSTS.secp256k1_verify, args, ret, secp256k1_check)
 }
 
 fn secp256k1_recover_key(
@@ -167,7 +175,7 @@ fn ed25519_check(message: &[u8], sig: &[u8], key: &[u8]) -> Result<bool, CryptoE
 }
 
 pub(crate) fn ed25519_verify(
-    mut env: Env,
+    env: Env,
     msg_ptr: i32,
     msg_len: i32,
     sig_ptr: i32,
@@ -176,12 +184,8 @@ pub(crate) fn ed25519_verify(
     key_len: i32,
     ret: i32,
 ) -> Result<(), RuntimeError> {
-    let [message, sig, key] = inputs(
-        &mut env,
-        &COSTS.ed25519_verify,
-        [(msg_ptr, msg_len), (sig_ptr, sig_len), (key_ptr, key_len)],
-    )?;
-    write_verdict(env, ret, ed25519_check(&message, &sig, &key))
+    let args = [(msg_ptr, msg_len), (sig_ptr, sig_len), (key_ptr, key_len)];
+    verify(env, &COSTS.ed25519_verify, args, ret, ed25519_check)
 }
 
 fn p256_check(hash: &[u8], sig: &[u8], key: &[u8]) -> Result<bool, CryptoError> {
@@ -195,7 +199,7 @@ fn p256_check(hash: &[u8], sig: &[u8], key: &[u8]) -> Result<bool, CryptoError> 
 }
 
 pub(crate) fn p256_verify(
-    mut env: Env,
+    env: Env,
     hash_ptr: i32,
     hash_len: i32,
     sig_ptr: i32,
@@ -204,10 +208,6 @@ pub(crate) fn p256_verify(
     key_len: i32,
     ret: i32,
 ) -> Result<(), RuntimeError> {
-    let [hash, sig, key] = inputs(
-        &mut env,
-        &COSTS.p256_verify,
-        [(hash_ptr, hash_len), (sig_ptr, sig_len), (key_ptr, key_len)],
-    )?;
-    write_verdict(env, ret, p256_check(&hash, &sig, &key))
+    let args = [(hash_ptr, hash_len), (sig_ptr, sig_len), (key_ptr, key_len)];
+    verify(env, &COSTS.p256_verify, args, ret, p256_check)
 }
