@@ -72,13 +72,16 @@ fn write_verdict(
     guest::write_u8(&mut env, field(ret, r::PAYLOAD)?, payload)
 }
 
+/// Checks (hash or message, signature, public key).
+type SignatureCheck = fn(&[u8], &[u8], &[u8]) -> Result<bool, CryptoError>;
+
 /// A three-input signature check, charged by `cost`, answering `result<bool, crypto-error>` at `ret`.
 fn verify(
     mut env: Env,
     cost: &HostCost,
     args: [(i32, i32); 3],
     ret: i32,
-    check: fn(&[u8], &[u8], &[u8]) -> Result<bool, CryptoError>,
+    check: SignatureCheck,
 ) -> Result<(), RuntimeError> {
     let [a, b, c] = inputs(&mut env, cost, args)?;
     write_verdict(env, ret, check(&a, &b, &c))
