@@ -3,6 +3,5 @@
 mod abi;
 mod adversarial;
 mod cache;
-mod cli;
 mod contracts;
 mod fixtures;

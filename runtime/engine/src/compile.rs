@@ -44,7 +44,8 @@ fn compiler_features() -> Features {
 }
 
 /// The cache key for a module's artifact: its code hash plus everything that decides the
-/// machine code (compiler, wasmer version, instrumentation, cost table, limits it bakes in).
+/// machine code or whether the code is valid (compiler, wasmer version, instrumentation, cost
+/// table, limits).
 pub fn artifact_key(config: &EngineConfig, code_hash: &CodeHash) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"bot-artifact\0");
@@ -54,8 +55,9 @@ pub fn artifact_key(config: &EngineConfig, code_hash: &CodeHash) -> [u8; 32] {
     h.update(WASMER_VERSION.as_bytes());
     h.update(INSTRUMENTATION_VERSION.to_le_bytes());
     h.update(COSTS.fingerprint());
-    h.update(config.limits.max_stack_slots.to_le_bytes());
-    h.update(config.limits.max_memory_pages.to_le_bytes());
+    // Every limit, not only those compiled in: a cached artifact stands for code that passed
+    // validation under exactly these limits, so a hit needs no re-validation.
+    h.update(format!("{:?}", config.limits).as_bytes());
     h.finalize().into()
 }
 

@@ -293,30 +293,50 @@ impl Engine {
         compile::artifact_key(&self.inner.config, code_hash)
     }
 
-    /// The loaded module for validated code: from memory, else disk, else a fresh compile.
-    fn load(&self, validated: &ValidatedModule) -> Result<Module, EngineError> {
+    /// A compiled module from the memory cache, else the disk cache (a verified artifact).
+    fn cached(&self, key: &ArtifactKey) -> Option<Module> {
         let inner = &self.inner;
-        let key = self.key(&validated.code_hash);
-        if let Some(module) = inner.memory.get(&key) {
+        if let Some(module) = inner.memory.get(key) {
             inner.stats.memory_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(module);
+            return Some(module);
         }
-        if let Some(disk) = &inner.disk {
-            match disk.load(&key) {
-                DiskLoad::Hit(artifact) => {
-                    if let Ok(module) = compile::load_artifact(&inner.runtime, &artifact) {
-                        inner.stats.disk_hits.fetch_add(1, Ordering::Relaxed);
-                        inner.memory.insert(key, module.clone());
-                        return Ok(module);
-                    }
-                    inner.stats.disk_corrupt.fetch_add(1, Ordering::Relaxed);
+        let disk = inner.disk.as_ref()?;
+        match disk.load(key) {
+            DiskLoad::Hit(artifact) => match compile::load_artifact(&inner.runtime, &artifact) {
+                Ok(module) => {
+                    inner.stats.disk_hits.fetch_add(1, Ordering::Relaxed);
+                    inner.memory.insert(*key, module.clone());
+                    Some(module)
                 }
-                DiskLoad::Corrupt => {
+                Err(_) => {
                     inner.stats.disk_corrupt.fetch_add(1, Ordering::Relaxed);
+                    None
                 }
-                DiskLoad::Miss => {}
+            },
+            DiskLoad::Corrupt => {
+                inner.stats.disk_corrupt.fetch_add(1, Ordering::Relaxed);
+                None
             }
+            DiskLoad::Miss => None,
         }
+    }
+
+    /// The loaded module for validated code: cached, else freshly compiled (and then cached).
+    fn load(&self, validated: &ValidatedModule) -> Result<Module, EngineError> {
+        let key = self.key(&validated.code_hash);
+        match self.cached(&key) {
+            Some(module) => Ok(module),
+            None => self.compile(validated, key),
+        }
+    }
+
+    /// Compiles validated code and puts it in both caches.
+    fn compile(
+        &self,
+        validated: &ValidatedModule,
+        key: ArtifactKey,
+    ) -> Result<Module, EngineError> {
+        let inner = &self.inner;
         let artifact = compile::compile_artifact(&inner.config, validated, &COSTS)?;
         inner.stats.compiles.fetch_add(1, Ordering::Relaxed);
         let module = compile::load_artifact(&inner.runtime, &artifact)?;
@@ -340,9 +360,10 @@ impl Engine {
                 format!("no contract at {contract}"),
             )));
         };
+        // A cached artifact was compiled from this very code under these very limits (both
+        // are in the key), so it needs neither the code nor a second validation.
         let key = self.key(&code_hash);
-        if let Some(module) = self.inner.memory.get(&key) {
-            self.inner.stats.memory_hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(module) = self.cached(&key) {
             return Ok(Ok(module));
         }
         let Some(wasm) = host.code(&code_hash)? else {
@@ -351,7 +372,7 @@ impl Engine {
             ))));
         };
         match self.validate(&wasm) {
-            Ok(validated) => Ok(Ok(self.load(&validated)?)),
+            Ok(validated) => Ok(Ok(self.compile(&validated, key)?)),
             Err(e) => Ok(Err(Failure::new(FailureKind::InvalidCode, e.to_string()))),
         }
     }

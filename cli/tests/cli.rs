@@ -1,22 +1,11 @@
 //! `cargo bot check` as a user runs it: exit codes, messages, JSON, and no panics on bad input.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
-/// The cargo-bot binary that `cargo test --workspace` builds next to this test.
+// These tests live in the cargo-bot package because only there does cargo build the binary
+// for them (`CARGO_BIN_EXE_cargo-bot`); the contracts and fixtures come from bot-tests.
 fn cargo_bot() -> Command {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target profile dir");
-    let bin: PathBuf = dir.join(format!("cargo-bot{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is missing: run the tests with `cargo test --workspace`",
-        bin.display()
-    );
-    Command::new(bin)
+    Command::new(env!("CARGO_BIN_EXE_cargo-bot"))
 }
 
 fn run(args: &[&str]) -> Output {
