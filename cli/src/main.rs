@@ -29,6 +29,11 @@ enum Command {
         /// The contract's .wasm file.
         file: PathBuf,
     },
+    /// Print the ABI a contract carries (its methods, arguments and results) as JSON.
+    Abi {
+        /// The contract's .wasm file.
+        file: PathBuf,
+    },
     /// Build the counter example and run it on the engine, showing results and gas.
     Demo,
 }
@@ -59,6 +64,7 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Check { file } => check(cli.json, file),
+        Command::Abi { file } => abi(file),
         Command::Demo => demo(cli.json),
     }
 }
@@ -77,6 +83,7 @@ fn check(json: bool, file: &std::path::Path) -> Result<ExitCode> {
                         "code_hash": module.code_hash.to_hex(),
                         "functions": module.functions.len(),
                         "imports": module.imports.iter().map(|(m, n)| format!("{m}#{n}")).collect::<Vec<_>>(),
+                        "abi": module.abi.as_deref(),
                     })
                 );
             } else {
@@ -85,6 +92,19 @@ fn check(json: bool, file: &std::path::Path) -> Result<ExitCode> {
                 println!("  code hash  {}", module.code_hash);
                 println!("  functions  {}", module.functions.len());
                 println!("  imports    {}", module.imports.len());
+                match &module.abi {
+                    Some(abi) => {
+                        let methods: Vec<String> =
+                            abi.methods.iter().map(|m| m.name.clone()).collect();
+                        println!(
+                            "  abi        {} (contract {}): {}",
+                            abi.abi_version,
+                            abi.contract,
+                            methods.join(", ")
+                        );
+                    }
+                    None => println!("  abi        none (built without #[bot_sdk::contract])"),
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -100,6 +120,22 @@ fn check(json: bool, file: &std::path::Path) -> Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn abi(file: &std::path::Path) -> Result<ExitCode> {
+    let engine = Engine::new(EngineConfig::default())?;
+    let module = match cargo_bot::check::check_file(&engine, file)? {
+        Ok(module) => module,
+        Err(e) => anyhow::bail!("{} fails the deploy check: {e}", file.display()),
+    };
+    let Some(abi) = module.abi else {
+        anyhow::bail!(
+            "{} carries no bot:abi section: build it with #[bot_sdk::contract] to describe its methods",
+            file.display()
+        );
+    };
+    println!("{}", serde_json::to_string_pretty(&*abi)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn demo(json: bool) -> Result<ExitCode> {

@@ -72,3 +72,28 @@ fn a_wrong_flag_is_a_usage_error_not_a_crash() {
     assert!(text(&out.stderr).contains("--no-such-flag"));
     assert!(!text(&out.stderr).contains("panicked"));
 }
+
+#[test]
+fn abi_prints_the_methods_a_contract_carries() {
+    let path = bot_tests::contracts_dir().join("counter.wasm");
+    let out = run(&["abi", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let abi: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(abi["contract"], "Counter");
+    assert_eq!(abi["methods"][1]["name"], "increment");
+    assert_eq!(abi["methods"][1]["kind"], "call");
+    assert_eq!(
+        abi["methods"][1]["args"][0],
+        serde_json::json!({"name": "by", "type": "u64"})
+    );
+    assert_eq!(abi["methods"][2]["kind"], "view");
+
+    let raw = bot_tests::contracts_dir().join("probe.wasm");
+    let out = run(&["abi", raw.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("carries no bot:abi section"),
+        "{}",
+        text(&out.stderr)
+    );
+}

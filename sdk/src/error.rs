@@ -11,6 +11,10 @@ impl ContractError {
     pub const UNAUTHORIZED: u32 = 3;
     /// The contract failed to encode its own result.
     pub const INTERNAL: u32 = 4;
+    /// A method ran before the contract's `#[init]`.
+    pub const NOT_INITIALIZED: u32 = 5;
+    /// `#[init]` ran a second time.
+    pub const ALREADY_INITIALIZED: u32 = 6;
     /// Codes from here up are the contract's own.
     pub const FIRST_CUSTOM: u32 = 100;
 

@@ -40,12 +40,20 @@ pub mod env;
 pub mod error;
 pub mod events;
 pub mod runtime;
+pub mod state;
 pub mod storage;
 
 pub use bindings::Guest as Contract;
 pub use bindings::export;
 pub use borsh;
+pub use bot_sdk_macros::contract;
 pub use error::ContractError;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use std::string::String;
+    pub use std::vec::Vec;
+}
 
 /// A 20-byte account or contract address.
 #[derive(

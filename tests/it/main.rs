@@ -5,3 +5,4 @@ mod adversarial;
 mod cache;
 mod contracts;
 mod fixtures;
+mod macros;

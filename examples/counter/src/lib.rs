@@ -1,36 +1,33 @@
 //! A counter: `new(start)`, `increment(by) -> count` (emits `incremented`), `get() -> count`.
 
-use bot_sdk::{ContractError, args, env, events, ok, storage};
+use bot_sdk::{ContractError, env, events};
 
-const COUNT: &[u8] = b"count";
 /// `increment` would pass u64::MAX.
 const OVERFLOW: u32 = ContractError::FIRST_CUSTOM;
 
-struct Counter;
-
-impl bot_sdk::Contract for Counter {
-    fn invoke(method: String, input: Vec<u8>) -> Result<Vec<u8>, ContractError> {
-        bot_sdk::guard();
-        match method.as_str() {
-            "new" => {
-                let start: u64 = args(&input)?;
-                storage::write(COUNT, &start);
-                ok(&())
-            }
-            "increment" => {
-                let by: u64 = args(&input)?;
-                let count = storage::read::<u64>(COUNT)
-                    .unwrap_or(0)
-                    .checked_add(by)
-                    .ok_or_else(|| ContractError::new(OVERFLOW, "the counter would overflow"))?;
-                storage::write(COUNT, &count);
-                events::emit("incremented", &(env::caller(), by, count));
-                ok(&count)
-            }
-            "get" => ok(&storage::read::<u64>(COUNT).unwrap_or(0)),
-            other => Err(ContractError::unknown_method(other)),
-        }
-    }
+#[bot_sdk::contract]
+pub struct Counter {
+    count: u64,
 }
 
-bot_sdk::export!(Counter);
+#[bot_sdk::contract]
+impl Counter {
+    #[init]
+    pub fn new(start: u64) -> Self {
+        Counter { count: start }
+    }
+
+    pub fn increment(&mut self, by: u64) -> Result<u64, ContractError> {
+        self.count = self
+            .count
+            .checked_add(by)
+            .ok_or_else(|| ContractError::new(OVERFLOW, "the counter would overflow"))?;
+        events::emit("incremented", &(env::caller(), by, self.count));
+        Ok(self.count)
+    }
+
+    #[view]
+    pub fn get(&self) -> u64 {
+        self.count
+    }
+}

@@ -4,11 +4,12 @@
 //! renamed into place. On load the checksum is verified before wasmer sees a byte: a truncated
 //! or altered file is reported as [`DiskLoad::Corrupt`] and recompiled, never deserialized.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
 use sha2::{Digest, Sha256};
@@ -18,9 +19,39 @@ const HEADER: usize = MAGIC.len() + 32;
 
 pub type ArtifactKey = [u8; 32];
 
+/// A module ready to instantiate, with what the engine needs to know about its methods.
+#[derive(Clone)]
+pub struct LoadedCode {
+    pub module: wasmer::Module,
+    /// Methods the contract's ABI marks `#[view]`: they run read-only.
+    pub views: Arc<BTreeSet<String>>,
+}
+
+impl LoadedCode {
+    /// Reads the views from the `bot:abi` section the module carries (validated at deploy).
+    pub fn new(module: wasmer::Module) -> LoadedCode {
+        let views = module
+            .custom_sections(bot_abi::SECTION)
+            .next()
+            .and_then(|data| borsh::from_slice::<bot_abi::ContractAbi>(&data).ok())
+            .map(|abi| {
+                abi.methods
+                    .into_iter()
+                    .filter(|m| m.kind == bot_abi::MethodKind::View)
+                    .map(|m| m.name)
+                    .collect()
+            })
+            .unwrap_or_default();
+        LoadedCode {
+            module,
+            views: Arc::new(views),
+        }
+    }
+}
+
 /// The in-memory cache: artifact key to loaded module.
 pub struct MemoryCache {
-    modules: Mutex<LruCache<ArtifactKey, wasmer::Module>>,
+    modules: Mutex<LruCache<ArtifactKey, LoadedCode>>,
 }
 
 impl MemoryCache {
@@ -31,16 +62,16 @@ impl MemoryCache {
         }
     }
 
-    pub fn get(&self, key: &ArtifactKey) -> Option<wasmer::Module> {
+    pub fn get(&self, key: &ArtifactKey) -> Option<LoadedCode> {
         // A poisoned lock only means another thread panicked mid-update of an LRU of
         // immutable modules; the entries are still sound.
         let mut modules = self.modules.lock().unwrap_or_else(|e| e.into_inner());
         modules.get(key).cloned()
     }
 
-    pub fn insert(&self, key: ArtifactKey, module: wasmer::Module) {
+    pub fn insert(&self, key: ArtifactKey, code: LoadedCode) {
         let mut modules = self.modules.lock().unwrap_or_else(|e| e.into_inner());
-        modules.put(key, module);
+        modules.put(key, code);
     }
 
     pub fn len(&self) -> usize {

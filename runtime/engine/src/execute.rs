@@ -10,7 +10,7 @@ use wasmer::{
 };
 
 use crate::abi::{self, layout};
-use crate::cache::{ArtifactKey, DiskCache, DiskLoad, MemoryCache};
+use crate::cache::{ArtifactKey, DiskCache, DiskLoad, LoadedCode, MemoryCache};
 use crate::compile::{self, CompileError};
 use crate::config::{EngineConfig, HostLimits};
 use crate::gas::COSTS;
@@ -294,7 +294,7 @@ impl Engine {
     }
 
     /// A compiled module from the memory cache, else the disk cache (a verified artifact).
-    fn cached(&self, key: &ArtifactKey) -> Option<Module> {
+    fn cached(&self, key: &ArtifactKey) -> Option<LoadedCode> {
         let inner = &self.inner;
         if let Some(module) = inner.memory.get(key) {
             inner.stats.memory_hits.fetch_add(1, Ordering::Relaxed);
@@ -305,8 +305,9 @@ impl Engine {
             DiskLoad::Hit(artifact) => match compile::load_artifact(&inner.runtime, &artifact) {
                 Ok(module) => {
                     inner.stats.disk_hits.fetch_add(1, Ordering::Relaxed);
-                    inner.memory.insert(*key, module.clone());
-                    Some(module)
+                    let code = LoadedCode::new(module);
+                    inner.memory.insert(*key, code.clone());
+                    Some(code)
                 }
                 Err(_) => {
                     inner.stats.disk_corrupt.fetch_add(1, Ordering::Relaxed);
@@ -322,7 +323,7 @@ impl Engine {
     }
 
     /// The loaded module for validated code: cached, else freshly compiled (and then cached).
-    fn load(&self, validated: &ValidatedModule) -> Result<Module, EngineError> {
+    fn load(&self, validated: &ValidatedModule) -> Result<LoadedCode, EngineError> {
         let key = self.key(&validated.code_hash);
         match self.cached(&key) {
             Some(module) => Ok(module),
@@ -335,7 +336,7 @@ impl Engine {
         &self,
         validated: &ValidatedModule,
         key: ArtifactKey,
-    ) -> Result<Module, EngineError> {
+    ) -> Result<LoadedCode, EngineError> {
         let inner = &self.inner;
         let artifact = compile::compile_artifact(&inner.config, validated, &COSTS)?;
         inner.stats.compiles.fetch_add(1, Ordering::Relaxed);
@@ -344,8 +345,9 @@ impl Engine {
             // A failed write only means a recompile after restart.
             let _ = disk.store(&key, &artifact);
         }
-        inner.memory.insert(key, module.clone());
-        Ok(module)
+        let code = LoadedCode::new(module);
+        inner.memory.insert(key, code.clone());
+        Ok(code)
     }
 
     /// The module a contract address runs, or the deterministic reason it cannot run.
@@ -353,7 +355,7 @@ impl Engine {
         &self,
         host: &dyn Host,
         contract: &Address,
-    ) -> Result<Result<Module, Failure>, EngineError> {
+    ) -> Result<Result<LoadedCode, Failure>, EngineError> {
         let Some(code_hash) = host.contract_code(contract)? else {
             return Ok(Err(Failure::new(
                 FailureKind::NotFound,
@@ -394,8 +396,8 @@ impl Engine {
         if call.gas_limit < COSTS.instantiate {
             return Ok(fail(out_of_gas(call.gas_limit), call.gas_limit));
         }
-        let module = match self.module_for(&*host, &call.contract)? {
-            Ok(module) => module,
+        let code = match self.module_for(&*host, &call.contract)? {
+            Ok(code) => code,
             Err(failure) => return Ok(fail(failure, COSTS.instantiate)),
         };
         let mut store = Store::new(self.inner.runtime.clone());
@@ -417,12 +419,12 @@ impl Engine {
         let spec = FrameSpec {
             contract: call.contract,
             caller: call.caller,
-            read_only: call.read_only,
+            read_only: call.read_only || code.views.contains(&call.method),
             method: &call.method,
             args: &call.args,
             gas: call.gas_limit - COSTS.instantiate,
         };
-        let frame = run_frame(&mut store, &env, &module, spec)?;
+        let frame = run_frame(&mut store, &env, &code.module, spec)?;
         let data = env.as_mut(&mut store);
         let logs = std::mem::take(&mut data.logs);
         let gas_used = call.gas_limit - frame.gas_left;

@@ -113,6 +113,12 @@ pub enum ValidationError {
     TooManyDataSegments { count: u32, limit: u32 },
     #[error("module has a start function; contracts run only through invoke")]
     StartFunction,
+    #[error("the bot:abi section does not decode: {0}")]
+    AbiSection(String),
+    #[error(
+        "contract was built for ABI {found}; this engine runs ABI {expected}.x: rebuild it with a matching bot-sdk"
+    )]
+    AbiVersion { found: String, expected: String },
     #[error("function {index} uses `{op}`; table mutation instructions are not allowed")]
     ForbiddenInstruction { index: u32, op: &'static str },
 }
@@ -134,6 +140,22 @@ pub struct ValidatedModule {
     pub functions: Arc<[FunctionInfo]>,
     /// Which host functions the module imports, as (module, name).
     pub imports: Vec<(String, String)>,
+    /// The method list the SDK embeds; `None` for modules built without the SDK's macros.
+    pub abi: Option<Arc<bot_abi::ContractAbi>>,
+}
+
+/// Decodes a `bot:abi` section and checks it targets this engine's ABI.
+pub fn decode_abi(data: &[u8]) -> Result<bot_abi::ContractAbi, ValidationError> {
+    let abi: bot_abi::ContractAbi =
+        borsh::from_slice(data).map_err(|e| ValidationError::AbiSection(e.to_string()))?;
+    let expected = bot_abi::major(abi::ABI_VERSION);
+    if abi.abi_major() != expected {
+        return Err(ValidationError::AbiVersion {
+            found: abi.abi_version.clone(),
+            expected: expected.to_string(),
+        });
+    }
+    Ok(abi)
 }
 
 /// The wasm features contracts may use: what stable rustc emits for wasm32-unknown-unknown.
@@ -236,6 +258,7 @@ struct Checker<'l> {
     total_params: u64,
     memories: u32,
     exports: Vec<(String, ExternalKind, u32)>,
+    abi: Option<bot_abi::ContractAbi>,
 }
 
 impl<'l> Checker<'l> {
@@ -250,6 +273,7 @@ impl<'l> Checker<'l> {
             total_params: 0,
             memories: 0,
             exports: Vec::new(),
+            abi: None,
         }
     }
 
@@ -337,6 +361,14 @@ impl<'l> Checker<'l> {
                     }
                 }
                 Payload::StartSection { .. } => return Err(ValidationError::StartFunction),
+                Payload::CustomSection(reader) if reader.name() == bot_abi::SECTION => {
+                    if self.abi.is_some() {
+                        return Err(ValidationError::AbiSection(
+                            "the module has two bot:abi sections".into(),
+                        ));
+                    }
+                    self.abi = Some(decode_abi(reader.data())?);
+                }
                 Payload::DataSection(reader) if reader.count() > self.limits.max_data_segments => {
                     return Err(ValidationError::TooManyDataSegments {
                         count: reader.count(),
@@ -367,6 +399,7 @@ impl<'l> Checker<'l> {
             wasm: Arc::from(wasm),
             functions: self.functions.into(),
             imports: self.imports,
+            abi: self.abi.map(Arc::new),
         })
     }
 

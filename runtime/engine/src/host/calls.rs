@@ -172,13 +172,12 @@ fn nested_call(
         )));
     }
     let caller = data.frame()?.contract;
-    let read_only = query || data.frame()?.read_only;
     let host = data.host()?;
-    let module = match engine
+    let code = match engine
         .module_for(&*host, &contract)
         .map_err(HostTrap::Engine)?
     {
-        Ok(module) => module,
+        Ok(code) => code,
         Err(failure) => {
             let kind = if failure.kind == FailureKind::NotFound {
                 CallErrorKind::NotFound
@@ -188,6 +187,7 @@ fn nested_call(
             return Ok(Err(CallError::new(kind, failure.message)));
         }
     };
+    let read_only = query || env.data().frame()?.read_only || code.views.contains(method);
     // The callee's instance is paid for by the caller, then gets what it was given.
     charge(env, Some(COSTS.instantiate))?;
     let left = guest::gas_left(env)?;
@@ -207,7 +207,7 @@ fn nested_call(
     };
     let env_handle = env.as_ref();
     let (_, mut store) = env.data_and_store_mut();
-    let frame = run_frame(&mut store, &env_handle, &module, spec);
+    let frame = run_frame(&mut store, &env_handle, &code.module, spec);
     let data = env.data_mut();
     let frame = match frame {
         Ok(frame) => frame,
