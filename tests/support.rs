@@ -118,13 +118,7 @@ impl Chain {
         method: &str,
         args: &A,
     ) -> Outcome {
-        let request = self.request(
-            contract,
-            method,
-            borsh::to_vec(args).expect("args encode"),
-            false,
-        );
-        self.run(&request)
+        self.send(contract, method, args, false)
     }
 
     /// A read-only query.
@@ -134,13 +128,18 @@ impl Chain {
         method: &str,
         args: &A,
     ) -> Outcome {
-        let request = self.request(
-            contract,
-            method,
-            borsh::to_vec(args).expect("args encode"),
-            true,
-        );
-        self.run(&request)
+        self.send(contract, method, args, true)
+    }
+
+    fn send<A: borsh::BorshSerialize>(
+        &self,
+        contract: Address,
+        method: &str,
+        args: &A,
+        read_only: bool,
+    ) -> Outcome {
+        let args = borsh::to_vec(args).expect("args encode");
+        self.run(&self.request(contract, method, args, read_only))
     }
 }
 

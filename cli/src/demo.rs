@@ -36,7 +36,8 @@ fn run_on(engine: &Engine, host: &Arc<MemoryHost>, method: &str, args: Vec<u8>) 
         method: method.to_string(),
         args,
         gas_limit: 10_000_000,
-        read_only: method == "get",
+        // `get` is a #[view]: the engine runs it read-only from the contract's ABI.
+        read_only: false,
     };
     let outcome = engine
         .execute(host.clone(), &block, &call)

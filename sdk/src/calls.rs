@@ -5,6 +5,13 @@ use crate::bindings::bot::contract::calls as wit;
 
 pub use wit::{CallError, CallErrorKind};
 
+/// Encodes call arguments; a value that cannot be encoded aborts rather than calling with
+/// arguments the callee never meant to receive.
+fn encode<A: borsh::BorshSerialize + ?Sized>(args: &A) -> Vec<u8> {
+    borsh::to_vec(args)
+        .unwrap_or_else(|e| crate::runtime::abort(&format!("call arguments do not encode: {e}")))
+}
+
 /// Calls `method` on `contract` with borsh `args`; the callee may write. `gas` caps what it
 /// may use (default: all that is left).
 pub fn call<A: borsh::BorshSerialize + ?Sized>(
@@ -13,8 +20,7 @@ pub fn call<A: borsh::BorshSerialize + ?Sized>(
     args: &A,
     gas: Option<u64>,
 ) -> Result<Vec<u8>, CallError> {
-    let args = borsh::to_vec(args).unwrap_or_default();
-    wit::call(&contract.0, method, &args, gas)
+    wit::call(&contract.0, method, &encode(args), gas)
 }
 
 /// Like [`call`], but the callee may not write.
@@ -24,6 +30,5 @@ pub fn query<A: borsh::BorshSerialize + ?Sized>(
     args: &A,
     gas: Option<u64>,
 ) -> Result<Vec<u8>, CallError> {
-    let args = borsh::to_vec(args).unwrap_or_default();
-    wit::query(&contract.0, method, &args, gas)
+    wit::query(&contract.0, method, &encode(args), gas)
 }

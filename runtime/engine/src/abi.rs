@@ -118,11 +118,6 @@ pub mod layout {
         pub const ERR_MSG_LEN: u32 = 12;
         pub const SIZE: u32 = 16;
     }
-    /// `list<u8>` or `string` behind a return pointer.
-    pub mod list {
-        pub const PTR: u32 = 0;
-        pub const LEN: u32 = 4;
-    }
     /// `option<list<u8>>` behind a return pointer (align 4).
     pub mod option_list {
         pub const TAG: u32 = 0;

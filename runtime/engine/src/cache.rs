@@ -74,14 +74,6 @@ impl MemoryCache {
         modules.put(key, code);
     }
 
-    pub fn len(&self) -> usize {
-        self.modules.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     pub fn clear(&self) {
         self.modules
             .lock()

@@ -10,24 +10,6 @@ use wasmparser::Operator;
 /// Bumped on every change to [`COSTS`].
 pub const COST_TABLE_VERSION: u32 = 1;
 
-/// An amount of gas.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Gas(pub u64);
-
-impl Gas {
-    pub const ZERO: Gas = Gas(0);
-
-    pub fn checked_add(self, other: Gas) -> Option<Gas> {
-        self.0.checked_add(other.0).map(Gas)
-    }
-}
-
-impl std::fmt::Display for Gas {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
 /// A host function's price: a base fee plus a fee per byte it reads from or writes to the
 /// contract, or stores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +21,11 @@ pub struct HostCost {
 impl HostCost {
     const fn new(base: u64, per_byte: u64) -> Self {
         HostCost { base, per_byte }
+    }
+
+    /// A price with no base fee: for bytes returned to the contract.
+    pub const fn per_byte(per_byte: u64) -> Self {
+        HostCost { base: 0, per_byte }
     }
 
     /// The fee for `bytes` bytes, or `None` if it does not fit in a u64 (which no gas limit

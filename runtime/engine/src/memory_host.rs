@@ -61,15 +61,6 @@ impl MemoryHost {
             }
         }
     }
-
-    /// Every committed entry of `contract`, in key order.
-    pub fn entries(&self, contract: &Address) -> Entries {
-        self.read()
-            .stores
-            .get(contract)
-            .map(|s| s.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            .unwrap_or_default()
-    }
 }
 
 impl Host for MemoryHost {

@@ -231,19 +231,25 @@ pub fn validate(wasm: &[u8], limits: &Limits) -> Result<ValidatedModule, Validat
             limit: limits.max_code_bytes,
         });
     }
-    if let Err(e) = Validator::new_with_features(allowed_features()).validate_all(wasm) {
-        // Name the refused proposal when enabling it alone makes the module valid.
-        for (name, feature) in forbidden_features() {
-            if Validator::new_with_features(allowed_features().union(feature))
+    match Checker::new(limits).run(wasm) {
+        Err(ValidationError::Malformed(message)) => {
+            Err(forbidden_feature(wasm).unwrap_or(ValidationError::Malformed(message)))
+        }
+        checked => checked,
+    }
+}
+
+/// For a module our feature set refuses: the refused proposal that, enabled alone, makes it
+/// valid. Runs only on the failure path.
+fn forbidden_feature(wasm: &[u8]) -> Option<ValidationError> {
+    forbidden_features()
+        .into_iter()
+        .find_map(|(name, feature)| {
+            Validator::new_with_features(allowed_features().union(feature))
                 .validate_all(wasm)
                 .is_ok()
-            {
-                return Err(ValidationError::ForbiddenFeature(name));
-            }
-        }
-        return Err(ValidationError::Malformed(e.to_string()));
-    }
-    Checker::new(limits).run(wasm)
+                .then_some(ValidationError::ForbiddenFeature(name))
+        })
 }
 
 struct Checker<'l> {
@@ -282,12 +288,13 @@ impl<'l> Checker<'l> {
     }
 
     fn run(mut self, wasm: &[u8]) -> Result<ValidatedModule, ValidationError> {
-        // The module is already known valid, so this second validator only measures the
-        // operand stack of each function.
+        // One pass: wasmparser validates each payload before our checks read it (so every index
+        // they use is in range), and measures each function's operand stack as it validates it.
         let mut validator = Validator::new_with_features(allowed_features());
         let mut allocs = FuncValidatorAllocations::default();
         for payload in Parser::new(0).parse_all(wasm) {
             let payload = payload.map_err(Self::malformed)?;
+            let valid = validator.payload(&payload).map_err(Self::malformed)?;
             match &payload {
                 Payload::TypeSection(reader) => {
                     for group in reader.clone().into_iter() {
@@ -377,8 +384,7 @@ impl<'l> Checker<'l> {
                 }
                 _ => {}
             }
-            // Feed the measuring validator and size every function body.
-            match validator.payload(&payload).map_err(Self::malformed)? {
+            match valid {
                 wasmparser::ValidPayload::Func(func, body) => {
                     let index = self.imported_funcs + self.functions.len() as u32;
                     let mut func = func.into_validator(std::mem::take(&mut allocs));

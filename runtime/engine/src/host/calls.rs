@@ -10,7 +10,7 @@ use wasmer::{FunctionEnvMut, RuntimeError};
 use super::guest::{self, Env, charge, field};
 use crate::abi::layout;
 use crate::execute::{FailureKind, FrameSpec, HostTrap, TxEnv, run_frame};
-use crate::gas::COSTS;
+use crate::gas::{COSTS, HostCost};
 use crate::primitives::Address;
 
 /// `call-error-kind` discriminants, in WIT order.
@@ -261,7 +261,7 @@ fn write_call_result(
         Ok(bytes) => {
             charge(
                 &mut env,
-                guest::bytes_cost(0, COSTS.return_per_byte, bytes.len() as u64),
+                HostCost::per_byte(COSTS.return_per_byte).for_bytes(bytes.len() as u64),
             )?;
             guest::write_u8(&mut env, field(ret, r::TAG)?, 0)?;
             guest::write_list_at(&mut env, field(ret, r::OK_PTR)?, &bytes)
@@ -269,7 +269,7 @@ fn write_call_result(
         Err(e) => {
             charge(
                 &mut env,
-                guest::bytes_cost(0, COSTS.return_per_byte, e.message.len() as u64),
+                HostCost::per_byte(COSTS.return_per_byte).for_bytes(e.message.len() as u64),
             )?;
             guest::write_u8(&mut env, field(ret, r::TAG)?, 1)?;
             guest::write_u8(&mut env, field(ret, r::ERR_KIND)?, e.kind as u8)?;

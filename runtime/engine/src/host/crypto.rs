@@ -41,7 +41,7 @@ fn inputs<const N: usize>(
 fn hash_result(mut env: Env, ret: i32, digest: &[u8]) -> Result<(), RuntimeError> {
     charge(
         &mut env,
-        guest::bytes_cost(0, COSTS.return_per_byte, digest.len() as u64),
+        HostCost::per_byte(COSTS.return_per_byte).for_bytes(digest.len() as u64),
     )?;
     guest::write_list_at(&mut env, ret as u32, digest)
 }
@@ -156,7 +156,7 @@ pub(crate) fn secp256k1_recover(
         Ok(key) => {
             charge(
                 &mut env,
-                guest::bytes_cost(0, COSTS.return_per_byte, key.len() as u64),
+                HostCost::per_byte(COSTS.return_per_byte).for_bytes(key.len() as u64),
             )?;
             guest::write_u8(&mut env, field(ret, r::TAG)?, 0)?;
             guest::write_list_at(&mut env, field(ret, r::OK_PTR)?, &key)

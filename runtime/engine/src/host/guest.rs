@@ -38,11 +38,6 @@ pub(crate) fn gas_left(env: &mut Env) -> Result<u64, RuntimeError> {
     })
 }
 
-/// The per-byte price of `len` bytes, for charging with [`charge`].
-pub(crate) fn bytes_cost(base: u64, per_byte: u64, len: u64) -> Option<u64> {
-    per_byte.checked_mul(len)?.checked_add(base)
-}
-
 fn out_of_bounds(what: &str, ptr: u32, len: u64, size: u64) -> RuntimeError {
     HostTrap::violation(format!(
         "{what}: bytes {ptr}..{} are outside the contract's memory of {size} bytes",

@@ -6,7 +6,7 @@ use wasmer::RuntimeError;
 use super::guest::{self, Env, backend, charge, field};
 use crate::abi::layout;
 use crate::execute::HostTrap;
-use crate::gas::COSTS;
+use crate::gas::{COSTS, HostCost};
 use crate::primitives::{KeyRange, Order};
 
 fn read_key(env: &mut Env, ptr: i32, len: i32, what: &str) -> Result<Vec<u8>, RuntimeError> {
@@ -34,7 +34,8 @@ pub(crate) fn get(mut env: Env, key_ptr: i32, key_len: i32, ret: i32) -> Result<
         Some(value) => {
             charge(
                 &mut env,
-                guest::bytes_cost(0, cost.per_byte + COSTS.return_per_byte, value.len() as u64),
+                HostCost::per_byte(cost.per_byte + COSTS.return_per_byte)
+                    .for_bytes(value.len() as u64),
             )?;
             guest::write_u8(&mut env, field(ret, o::TAG)?, 1)?;
             guest::write_list_at(&mut env, field(ret, o::PTR)?, &value)
@@ -161,7 +162,7 @@ pub(crate) fn scan(
     let per_entry = COSTS
         .storage_scan_per_entry
         .checked_mul(entries.len() as u64);
-    let per_byte = guest::bytes_cost(0, cost.per_byte + COSTS.return_per_byte, out_bytes);
+    let per_byte = HostCost::per_byte(cost.per_byte + COSTS.return_per_byte).for_bytes(out_bytes);
     charge(
         &mut env,
         per_entry.zip(per_byte).and_then(|(a, b)| a.checked_add(b)),
