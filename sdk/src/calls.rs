@@ -1,9 +1,9 @@
 //! Calls to other contracts.
 
 use crate::Address;
-use crate::bindings::bot::contract::calls as wit;
+use crate::sys::calls as wit;
 
-pub use wit::{CallError, CallErrorKind};
+pub use crate::bindings::bot::contract::calls::{CallError, CallErrorKind};
 
 /// Encodes call arguments; a value that cannot be encoded aborts rather than calling with
 /// arguments the callee never meant to receive.

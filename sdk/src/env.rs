@@ -1,7 +1,7 @@
 //! Facts about the call, the transaction and the block, the same on every validator.
 
 use crate::Address;
-use crate::bindings::bot::contract::env as wit;
+use crate::sys::env as wit;
 
 /// Who called: the transaction signer, or the contract that called this one.
 pub fn caller() -> Address {

@@ -1,6 +1,6 @@
 //! Events: kept with the call's result if it succeeds, dropped if it fails.
 
-use crate::bindings::bot::contract::events as wit;
+use crate::sys::events as wit;
 
 /// Emits `name` with raw bytes.
 pub fn emit_raw(name: &str, data: &[u8]) {

@@ -31,17 +31,24 @@ pub mod bindings {
         pub_export_macro: true,
         default_bindings_module: "bot_sdk::bindings",
         generate_all,
+        additional_derives: [PartialEq, Eq],
     });
 }
 
+pub mod access;
 pub mod calls;
+pub mod collections;
 pub mod crypto;
 pub mod env;
 pub mod error;
 pub mod events;
+pub mod key;
 pub mod runtime;
 pub mod state;
 pub mod storage;
+mod sys;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
 
 pub use bindings::Guest as Contract;
 pub use bindings::export;
@@ -49,10 +56,26 @@ pub use borsh;
 pub use bot_sdk_macros::contract;
 pub use error::ContractError;
 
+/// A `#[bot_sdk::contract]` state struct, linked to the entry point the macro generated for it
+/// (used by [`testing::invoke`] to call methods the way a transaction does).
+pub trait ContractState {
+    type Entry: Contract;
+}
+
 #[doc(hidden)]
 pub mod __private {
     pub use std::string::String;
     pub use std::vec::Vec;
+
+    /// Held while a `#[view]` runs: natively, the test environment refuses its writes; on the
+    /// chain the engine does.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn view_scope() -> crate::testing::ReadOnly {
+        crate::testing::ReadOnly::enter()
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    pub fn view_scope() {}
 }
 
 /// A 20-byte account or contract address.
@@ -70,6 +93,17 @@ pub mod __private {
     borsh::BorshDeserialize,
 )]
 pub struct Address(pub [u8; 20]);
+
+impl core::fmt::Display for Address {
+    /// `0x` and 40 lowercase hex digits.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("0x")?;
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
 
 impl Address {
     /// From the host's bytes, which are always 20 long for addresses it hands out.
@@ -92,8 +126,15 @@ pub fn ok<T: borsh::BorshSerialize + ?Sized>(value: &T) -> Result<Vec<u8>, Contr
 }
 
 /// Routes panics to [`runtime::abort`], so a panic's message reaches the caller instead of a
-/// bare `unreachable` trap. Call it first in `invoke`; repeated calls are cheap.
+/// bare `unreachable` trap. Call it first in `invoke`; repeated calls are cheap. Natively (in
+/// unit tests) panics stay panics.
 pub fn guard() {
+    #[cfg(target_arch = "wasm32")]
+    guard_panics();
+}
+
+#[cfg(target_arch = "wasm32")]
+fn guard_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         std::panic::set_hook(Box::new(|info| {

@@ -1,6 +1,6 @@
 //! Aborting a call and logging for developers.
 
-use crate::bindings::bot::contract::runtime as wit;
+use crate::sys::runtime as wit;
 
 /// Ends the call with a trap carrying `message`; nothing it wrote is kept.
 pub fn abort(message: &str) -> ! {

@@ -1,8 +1,8 @@
 //! The contract's own key-value store.
 
-use crate::bindings::bot::contract::storage as wit;
+use crate::sys::storage as wit;
 
-pub use wit::{Entry, Order, Page};
+pub use crate::bindings::bot::contract::storage::{Entry, Order, Page};
 
 pub fn get(key: &[u8]) -> Option<Vec<u8>> {
     wit::get(key)

@@ -31,3 +31,41 @@ impl Counter {
         self.count
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bot_sdk::testing;
+
+    #[test]
+    fn increment_adds_and_emits() {
+        let alice = testing::account("alice");
+        testing::set_caller(alice);
+        let mut counter = Counter::new(5);
+        assert_eq!(counter.increment(2), Ok(7));
+        assert_eq!(counter.get(), 7);
+        let events = testing::events();
+        assert_eq!(events[0].name, "incremented");
+        assert_eq!(
+            events[0].decode::<(bot_sdk::Address, u64, u64)>(),
+            (alice, 2, 7)
+        );
+    }
+
+    #[test]
+    fn increment_refuses_to_overflow() {
+        let mut counter = Counter::new(u64::MAX);
+        assert_eq!(counter.increment(1).unwrap_err().code, OVERFLOW);
+        assert!(testing::events().is_empty());
+    }
+
+    #[test]
+    fn state_persists_between_calls_through_the_entry_point() {
+        type C = Counter;
+        testing::invoke::<C, _>("new", &10u64).unwrap();
+        assert_eq!(testing::invoke_as::<C, u64, _>("increment", &3u64), Ok(13));
+        assert_eq!(testing::invoke_as::<C, u64, _>("get", &()), Ok(13));
+        let again = testing::invoke::<C, _>("new", &0u64).unwrap_err();
+        assert_eq!(again.code, ContractError::ALREADY_INITIALIZED);
+    }
+}

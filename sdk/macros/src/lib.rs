@@ -268,8 +268,10 @@ fn dispatch_arm(self_ty: &Type, e: &Entry) -> Tokens {
             quote! {
                 #method => {
                     #decode
+                    let __bot_view = ::bot_sdk::__private::view_scope();
                     let __bot_state: #self_ty = ::bot_sdk::state::load()?;
                     let __bot_out = #call;
+                    drop(__bot_view);
                     ::bot_sdk::ok(&__bot_out)
                 }
             }
@@ -323,6 +325,10 @@ fn contract_impl(mut block: ItemImpl) -> syn::Result<Tokens> {
         #[unsafe(link_section = "bot:abi")]
         #[used]
         static __BOT_ABI: [u8; #len] = [#(#abi),*];
+
+        impl ::bot_sdk::ContractState for #self_ty {
+            type Entry = #entry_ty;
+        }
 
         impl ::bot_sdk::Contract for #entry_ty {
             fn invoke(

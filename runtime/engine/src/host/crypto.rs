@@ -4,23 +4,12 @@
 // Host functions take the canonical ABI flattening of their WIT parameters.
 #![allow(clippy::too_many_arguments)]
 
-use k256::ecdsa::signature::hazmat::PrehashVerifier as _;
-use sha2::Digest as _;
+use bot_crypto::CryptoError;
 use wasmer::RuntimeError;
 
 use super::guest::{self, Env, charge, field};
 use crate::abi::layout;
 use crate::gas::{COSTS, HostCost};
-
-/// `crypto-error` discriminants, in WIT order (named as the WIT names them).
-#[derive(Clone, Copy, Debug)]
-#[allow(clippy::enum_variant_names)]
-enum CryptoError {
-    InvalidHash = 0,
-    InvalidSignature = 1,
-    InvalidPublicKey = 2,
-    InvalidRecoveryId = 3,
-}
 
 /// Charges for and reads `n` byte-list arguments given as (ptr, len) pairs.
 fn inputs<const N: usize>(
@@ -48,12 +37,12 @@ fn hash_result(mut env: Env, ret: i32, digest: &[u8]) -> Result<(), RuntimeError
 
 pub(crate) fn sha256(mut env: Env, ptr: i32, len: i32, ret: i32) -> Result<(), RuntimeError> {
     let [data] = inputs(&mut env, &COSTS.sha256, [(ptr, len)])?;
-    hash_result(env, ret, &sha2::Sha256::digest(&data))
+    hash_result(env, ret, &bot_crypto::sha256(&data))
 }
 
 pub(crate) fn keccak256(mut env: Env, ptr: i32, len: i32, ret: i32) -> Result<(), RuntimeError> {
     let [data] = inputs(&mut env, &COSTS.keccak256, [(ptr, len)])?;
-    hash_result(env, ret, &sha3::Keccak256::digest(&data))
+    hash_result(env, ret, &bot_crypto::keccak256(&data))
 }
 
 /// Writes a `result<bool, crypto-error>`.
@@ -87,20 +76,6 @@ fn verify(
     write_verdict(env, ret, check(&a, &b, &c))
 }
 
-fn secp256k1_check(hash: &[u8], sig: &[u8], key: &[u8]) -> Result<bool, CryptoError> {
-    if hash.len() != 32 {
-        return Err(CryptoError::InvalidHash);
-    }
-    let sig = k256::ecdsa::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
-    let key = k256::ecdsa::VerifyingKey::from_sec1_bytes(key)
-        .map_err(|_| CryptoError::InvalidPublicKey)?;
-    // Only low-s signatures are valid, so a signature cannot be altered into another valid one.
-    if sig.normalize_s() != sig {
-        return Ok(false);
-    }
-    Ok(key.verify_prehash(hash, &sig).is_ok())
-}
-
 pub(crate) fn secp256k1_verify(
     env: Env,
     hash_ptr: i32,
@@ -112,28 +87,13 @@ pub(crate) fn secp256k1_verify(
     ret: i32,
 ) -> Result<(), RuntimeError> {
     let args = [(hash_ptr, hash_len), (sig_ptr, sig_len), (key_ptr, key_len)];
-    verify(env, &COSTS.secp256k1_verify, args, ret, secp256k1_check)
-}
-
-fn secp256k1_recover_key(
-    hash: &[u8],
-    sig: &[u8],
-    recovery_id: i32,
-) -> Result<Vec<u8>, CryptoError> {
-    if hash.len() != 32 {
-        return Err(CryptoError::InvalidHash);
-    }
-    let sig = k256::ecdsa::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
-    if sig.normalize_s() != sig {
-        return Err(CryptoError::InvalidSignature);
-    }
-    let id = u8::try_from(recovery_id)
-        .ok()
-        .and_then(k256::ecdsa::RecoveryId::from_byte)
-        .ok_or(CryptoError::InvalidRecoveryId)?;
-    let key = k256::ecdsa::VerifyingKey::recover_from_prehash(hash, &sig, id)
-        .map_err(|_| CryptoError::InvalidSignature)?;
-    Ok(key.to_sec1_bytes().into_vec())
+    verify(
+        env,
+        &COSTS.secp256k1_verify,
+        args,
+        ret,
+        bot_crypto::secp256k1_verify,
+    )
 }
 
 pub(crate) fn secp256k1_recover(
@@ -152,7 +112,10 @@ pub(crate) fn secp256k1_recover(
     )?;
     use layout::result_list as r;
     let ret = ret as u32;
-    match secp256k1_recover_key(&hash, &sig, recovery_id) {
+    let recovered = u8::try_from(recovery_id)
+        .map_err(|_| CryptoError::InvalidRecoveryId)
+        .and_then(|id| bot_crypto::secp256k1_recover(&hash, &sig, id));
+    match recovered {
         Ok(key) => {
             charge(
                 &mut env,
@@ -168,15 +131,6 @@ pub(crate) fn secp256k1_recover(
     }
 }
 
-fn ed25519_check(message: &[u8], sig: &[u8], key: &[u8]) -> Result<bool, CryptoError> {
-    let sig =
-        ed25519_dalek::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
-    let key: [u8; 32] = key.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
-    let key =
-        ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| CryptoError::InvalidPublicKey)?;
-    Ok(key.verify_strict(message, &sig).is_ok())
-}
-
 pub(crate) fn ed25519_verify(
     env: Env,
     msg_ptr: i32,
@@ -188,17 +142,13 @@ pub(crate) fn ed25519_verify(
     ret: i32,
 ) -> Result<(), RuntimeError> {
     let args = [(msg_ptr, msg_len), (sig_ptr, sig_len), (key_ptr, key_len)];
-    verify(env, &COSTS.ed25519_verify, args, ret, ed25519_check)
-}
-
-fn p256_check(hash: &[u8], sig: &[u8], key: &[u8]) -> Result<bool, CryptoError> {
-    if hash.len() != 32 {
-        return Err(CryptoError::InvalidHash);
-    }
-    let sig = p256::ecdsa::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
-    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key)
-        .map_err(|_| CryptoError::InvalidPublicKey)?;
-    Ok(key.verify_prehash(hash, &sig).is_ok())
+    verify(
+        env,
+        &COSTS.ed25519_verify,
+        args,
+        ret,
+        bot_crypto::ed25519_verify,
+    )
 }
 
 pub(crate) fn p256_verify(
@@ -212,5 +162,5 @@ pub(crate) fn p256_verify(
     ret: i32,
 ) -> Result<(), RuntimeError> {
     let args = [(hash_ptr, hash_len), (sig_ptr, sig_len), (key_ptr, key_len)];
-    verify(env, &COSTS.p256_verify, args, ret, p256_check)
+    verify(env, &COSTS.p256_verify, args, ret, bot_crypto::p256_verify)
 }
