@@ -2,6 +2,8 @@
 //! and running them on the engine. The binary is a thin layer over these functions, which the
 //! integration tests use too.
 
-pub mod build;
+pub use bot_build as build;
 pub mod check;
 pub mod demo;
+pub mod new;
+pub mod run;

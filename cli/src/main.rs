@@ -36,9 +36,74 @@ enum Command {
     },
     /// Build the counter example and run it on the engine, showing results and gas.
     Demo,
+    /// Create a contract project from a template (works offline).
+    New {
+        /// The project's name, also its folder's.
+        name: String,
+        /// counter, device-telemetry or service-access.
+        #[arg(long, default_value = "counter")]
+        template: String,
+        /// The folder to create the project in.
+        #[arg(long, default_value = ".")]
+        path: PathBuf,
+    },
+    /// Build the contract project for wasm32 (size-optimized), check it, and show its ABI.
+    Build {
+        /// The project folder.
+        #[arg(long, default_value = ".")]
+        path: PathBuf,
+    },
+    /// Run a contract method on the real engine over local state, with JSON arguments.
+    Run {
+        /// The contract's .wasm file.
+        file: PathBuf,
+        /// Keep the state in this folder between runs (ephemeral without it).
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Initialize first with this method.
+        #[arg(long)]
+        init: Option<String>,
+        /// The init method's arguments: a JSON object keyed by parameter name.
+        #[arg(long)]
+        init_args: Option<String>,
+        /// The method to call.
+        #[arg(long)]
+        call: Option<String>,
+        /// Its arguments: a JSON object keyed by parameter name, e.g. '{"by": 2}'.
+        #[arg(long)]
+        args: Option<String>,
+        /// The calling account: 0x + 40 hex digits, or a name such as `alice`.
+        #[arg(long)]
+        caller: Option<String>,
+        /// Gas the call may use.
+        #[arg(long)]
+        gas_limit: Option<u64>,
+        #[arg(long, value_enum, default_value = "cranelift")]
+        compiler: CompilerArg,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CompilerArg {
+    Cranelift,
+    Singlepass,
 }
 
 fn main() -> ExitCode {
+    // cargo-generate fills a template's `authors` from the environment and fails without a
+    // user name, which minimal machines and CI containers do not set.
+    const NAME_VARS: [&str; 6] = [
+        "CARGO_NAME",
+        "GIT_AUTHOR_NAME",
+        "GIT_COMMITTER_NAME",
+        "USER",
+        "USERNAME",
+        "NAME",
+    ];
+    if NAME_VARS.iter().all(|v| std::env::var_os(v).is_none()) {
+        // SAFETY: nothing else runs yet; no other thread can read the environment meanwhile.
+        unsafe { std::env::set_var("CARGO_NAME", "bot developer") };
+    }
     // `cargo bot ...` runs us as `cargo-bot bot ...`.
     let args = std::env::args_os()
         .enumerate()
@@ -66,6 +131,39 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Check { file } => check(cli.json, file),
         Command::Abi { file } => abi(file),
         Command::Demo => demo(cli.json),
+        Command::New {
+            name,
+            template,
+            path,
+        } => new(cli.json, name, template, path),
+        Command::Build { path } => build(cli.json, path),
+        Command::Run {
+            file,
+            state,
+            init,
+            init_args,
+            call,
+            args,
+            caller,
+            gas_limit,
+            compiler,
+        } => run_contract(
+            cli.json,
+            cargo_bot::run::RunArgs {
+                file: file.clone(),
+                state: state.clone(),
+                init: init.clone(),
+                init_args: init_args.clone(),
+                call: call.clone(),
+                args: args.clone(),
+                caller: caller.clone(),
+                gas_limit: *gas_limit,
+                compiler: match compiler {
+                    CompilerArg::Cranelift => bot_engine::Compiler::Cranelift,
+                    CompilerArg::Singlepass => bot_engine::Compiler::Singlepass,
+                },
+            },
+        ),
     }
 }
 
@@ -196,4 +294,163 @@ fn demo(json: bool) -> Result<ExitCode> {
     }
     println!("cranelift and singlepass agree on every result, write and gas figure");
     Ok(ExitCode::SUCCESS)
+}
+
+fn new(json: bool, name: &str, template: &str, path: &std::path::Path) -> Result<ExitCode> {
+    let project = cargo_bot::new::new_project(name, template, path)?;
+    if json {
+        println!(
+            "{}",
+            json!({ "status": "ok", "path": project.display().to_string(), "template": template })
+        );
+    } else {
+        println!("created {} from the {template} template", project.display());
+        println!("next:");
+        println!("  cd {}", project.display());
+        println!(
+            "  cargo test        # unit tests on a mock chain, then the wasm on the real engine"
+        );
+        println!("  cargo bot build   # target/bot/*.wasm with its size, code hash and ABI");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn build(json: bool, path: &std::path::Path) -> Result<ExitCode> {
+    let built = cargo_bot::build::build_project(path, None)?;
+    let engine = Engine::new(EngineConfig::default())?;
+    let mut rows = Vec::new();
+    let mut ok = true;
+    for contract in &built {
+        let module = cargo_bot::check::check_file(&engine, &contract.wasm)?;
+        let (hash, error) = match &module {
+            Ok(m) => (m.code_hash.to_hex(), None),
+            Err(e) => {
+                ok = false;
+                (String::new(), Some(e.to_string()))
+            }
+        };
+        let abi = contract.abi.as_ref();
+        rows.push(json!({
+            "name": contract.name,
+            "wasm": contract.wasm.display().to_string(),
+            "size": contract.size,
+            "code_hash": hash,
+            "status": if error.is_none() { "ok" } else { "error" },
+            "error": error.as_ref().map(|m| json!({ "kind": "validation", "message": m })),
+            "abi": abi,
+        }));
+        if !json {
+            println!("built {}", contract.wasm.display());
+            println!("  size       {} bytes", contract.size);
+            match &error {
+                None => println!("  code hash  {hash}"),
+                Some(e) => println!("  deploy check FAILED: {e}"),
+            }
+            match abi {
+                Some(abi) => {
+                    println!(
+                        "  contract   {} (state version {}, ABI {})",
+                        abi.contract, abi.state_version, abi.abi_version
+                    );
+                    for m in &abi.methods {
+                        let args: Vec<String> = m
+                            .args
+                            .iter()
+                            .map(|a| format!("{}: {}", a.name, a.ty))
+                            .collect();
+                        println!(
+                            "    {:<8} {}({}) -> {}",
+                            format!("{:?}", m.kind).to_lowercase(),
+                            m.name,
+                            args.join(", "),
+                            m.returns
+                        );
+                    }
+                    for e in &abi.events {
+                        println!("    event    {} ({})", e.name, e.ty);
+                    }
+                    for e in &abi.errors {
+                        println!("    error    {} {}: {}", e.code, e.name, e.message);
+                    }
+                }
+                None => println!("  abi        none (built without #[bot_sdk::contract])"),
+            }
+        }
+    }
+    if json {
+        let out = if rows.len() == 1 {
+            rows.remove(0)
+        } else {
+            json!(rows)
+        };
+        println!("{out}");
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn run_contract(json: bool, args: cargo_bot::run::RunArgs) -> Result<ExitCode> {
+    let run = cargo_bot::run::run(&args)?;
+    let failed = [&run.init, &run.call]
+        .into_iter()
+        .flatten()
+        .any(|r| !r.is_ok());
+    if json {
+        let mut out = match (&run.call, &run.init) {
+            (Some(call), _) => call.to_json(),
+            (None, Some(init)) => init.to_json(),
+            (None, None) => json!({}),
+        };
+        if let (Some(_), Some(init)) = (&run.call, &run.init) {
+            out["init"] = init.to_json();
+        }
+        out["contract"] = json!(run.address.to_string());
+        println!("{out}");
+    } else {
+        println!("contract at {}", run.address);
+        for (what, receipt) in [("init", &run.init), ("call", &run.call)] {
+            let Some(r) = receipt else { continue };
+            let j = r.to_json();
+            match &r.result {
+                Ok(_) => println!(
+                    "{what:<5} {} -> {}   gas {}",
+                    r.method, j["result"], r.gas_used
+                ),
+                Err(f) => {
+                    let name = j["error"]["name"]
+                        .as_str()
+                        .map(|n| format!(" {n}"))
+                        .unwrap_or_default();
+                    println!(
+                        "{what:<5} {} FAILED ({}{name}): {}   gas {}",
+                        r.method,
+                        f.kind.name(),
+                        f.message,
+                        r.gas_used
+                    )
+                }
+            }
+            for e in j["events"].as_array().into_iter().flatten() {
+                println!(
+                    "      event {} {}",
+                    e["name"].as_str().unwrap_or_default(),
+                    e["data"]
+                );
+            }
+            for line in &r.logs {
+                println!("      log   {line}");
+            }
+        }
+        if let Some(dir) = &args.state {
+            println!("state kept in {}", dir.display());
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -15,6 +15,8 @@ impl ContractError {
     pub const NOT_INITIALIZED: u32 = 5;
     /// `#[init]` ran a second time.
     pub const ALREADY_INITIALIZED: u32 = 6;
+    /// The stored state is another version than the code reads (see `#[migrate]`).
+    pub const STATE_VERSION: u32 = 7;
     /// Codes from here up are the contract's own.
     pub const FIRST_CUSTOM: u32 = 100;
 

@@ -14,3 +14,13 @@ pub fn emit<T: borsh::BorshSerialize + ?Sized>(name: &str, data: &T) {
         Err(e) => crate::runtime::abort(&format!("event does not encode: {e}")),
     }
 }
+
+/// An event payload declared with `#[bot_sdk::event]`: its name and type are in the ABI, so
+/// tools show it as JSON.
+pub trait Event: borsh::BorshSerialize {
+    const NAME: &'static str;
+
+    fn emit(&self) {
+        emit(Self::NAME, self)
+    }
+}

@@ -53,7 +53,7 @@ pub mod testing;
 pub use bindings::Guest as Contract;
 pub use bindings::export;
 pub use borsh;
-pub use bot_sdk_macros::contract;
+pub use bot_sdk_macros::{contract, data, error, event};
 pub use error::ContractError;
 
 /// A `#[bot_sdk::contract]` state struct, linked to the entry point the macro generated for it

@@ -33,7 +33,7 @@ impl LoadedCode {
         let views = module
             .custom_sections(bot_abi::SECTION)
             .next()
-            .and_then(|data| borsh::from_slice::<bot_abi::ContractAbi>(&data).ok())
+            .and_then(|data| bot_abi::ContractAbi::from_section(&data).ok())
             .map(|abi| {
                 abi.methods
                     .into_iter()

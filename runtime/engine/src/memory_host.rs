@@ -16,6 +16,19 @@ struct State {
     stores: BTreeMap<Address, BTreeMap<Vec<u8>, Vec<u8>>>,
 }
 
+/// The serialized form of [`State`].
+#[derive(borsh::BorshSerialize, borsh::BorshDeserialize)]
+struct Snapshot {
+    code: Vec<([u8; 32], Vec<u8>)>,
+    contracts: Vec<([u8; 20], [u8; 32])>,
+    stores: Vec<([u8; 20], StoreEntries)>,
+}
+
+/// One contract's key-value pairs, in key order.
+type StoreEntries = Vec<(Vec<u8>, Vec<u8>)>;
+
+const SNAPSHOT_VERSION: u32 = 1;
+
 #[derive(Default)]
 pub struct MemoryHost {
     state: RwLock<State>,
@@ -46,6 +59,53 @@ impl MemoryHost {
     /// Makes `contract` run `code`.
     pub fn put_contract(&self, contract: Address, code: CodeHash) {
         self.write().contracts.insert(contract, code);
+    }
+
+    /// The whole state as bytes, for tools that keep it between runs (`cargo bot run --state`).
+    pub fn export(&self) -> Vec<u8> {
+        let state = self.read();
+        let snapshot = Snapshot {
+            code: state.code.iter().map(|(h, c)| (h.0, c.to_vec())).collect(),
+            contracts: state.contracts.iter().map(|(a, h)| (a.0, h.0)).collect(),
+            stores: state
+                .stores
+                .iter()
+                .map(|(a, s)| (a.0, s.iter().map(|(k, v)| (k.clone(), v.clone())).collect()))
+                .collect(),
+        };
+        // Byte vectors and arrays always serialize into a Vec.
+        borsh::to_vec(&(SNAPSHOT_VERSION, snapshot)).unwrap_or_default()
+    }
+
+    /// A state from [`MemoryHost::export`]'s bytes. Code is checked against its hash.
+    pub fn import(bytes: &[u8]) -> Result<MemoryHost, HostError> {
+        let (version, snapshot): (u32, Snapshot) = borsh::from_slice(bytes)
+            .map_err(|e| HostError(format!("the saved state does not decode: {e}")))?;
+        if version != SNAPSHOT_VERSION {
+            return Err(HostError(format!(
+                "the saved state is format {version}; this tool reads format {SNAPSHOT_VERSION}"
+            )));
+        }
+        let mut state = State::default();
+        for (hash, code) in snapshot.code {
+            if CodeHash::of(&code).0 != hash {
+                return Err(HostError(
+                    "the saved state's code does not match its hash".into(),
+                ));
+            }
+            state.code.insert(CodeHash(hash), Arc::from(code));
+        }
+        for (address, hash) in snapshot.contracts {
+            state.contracts.insert(Address(address), CodeHash(hash));
+        }
+        for (address, entries) in snapshot.stores {
+            state
+                .stores
+                .insert(Address(address), entries.into_iter().collect());
+        }
+        Ok(MemoryHost {
+            state: RwLock::new(state),
+        })
     }
 
     /// Applies a successful call's writes.

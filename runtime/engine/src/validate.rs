@@ -146,8 +146,8 @@ pub struct ValidatedModule {
 
 /// Decodes a `bot:abi` section and checks it targets this engine's ABI.
 pub fn decode_abi(data: &[u8]) -> Result<bot_abi::ContractAbi, ValidationError> {
-    let abi: bot_abi::ContractAbi =
-        borsh::from_slice(data).map_err(|e| ValidationError::AbiSection(e.to_string()))?;
+    let abi = bot_abi::ContractAbi::from_section(data)
+        .map_err(|e| ValidationError::AbiSection(e.to_string()))?;
     let expected = bot_abi::major(abi::ABI_VERSION);
     if abi.abi_major() != expected {
         return Err(ValidationError::AbiVersion {

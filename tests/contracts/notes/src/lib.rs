@@ -14,7 +14,10 @@ pub struct TooLong(usize);
 
 impl From<TooLong> for ContractError {
     fn from(e: TooLong) -> ContractError {
-        ContractError::new(ContractError::FIRST_CUSTOM + 1, &format!("note is {} bytes; the limit is 64", e.0))
+        ContractError::new(
+            ContractError::FIRST_CUSTOM + 1,
+            &format!("note is {} bytes; the limit is 64", e.0),
+        )
     }
 }
 
@@ -28,7 +31,10 @@ fn key(index: u32) -> Vec<u8> {
 impl Notes {
     #[init]
     pub fn new() -> Self {
-        Notes { owner: bot_sdk::env::caller(), count: 0 }
+        Notes {
+            owner: bot_sdk::env::caller(),
+            count: 0,
+        }
     }
 
     /// Stores a note and returns its index.

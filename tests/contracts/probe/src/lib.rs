@@ -37,7 +37,11 @@ fn kind_code(k: CallErrorKind) -> u8 {
 
 #[inline(never)]
 fn recurse(n: u64) -> u64 {
-    if n == 0 { 0 } else { 1 + recurse(std::hint::black_box(n - 1)) }
+    if n == 0 {
+        0
+    } else {
+        1 + recurse(std::hint::black_box(n - 1))
+    }
 }
 
 impl bot_sdk::Contract for Probe {
@@ -64,23 +68,46 @@ impl bot_sdk::Contract for Probe {
             }
             "scan" => {
                 let s: Scan = args(&input)?;
-                let order = if s.descending { Order::Descending } else { Order::Ascending };
-                let page = storage::scan(&s.prefix, s.start.as_deref(), s.end.as_deref(), order, s.limit);
-                let entries: Vec<(Vec<u8>, Vec<u8>)> = page.entries.into_iter().map(|e| (e.key, e.value)).collect();
+                let order = if s.descending {
+                    Order::Descending
+                } else {
+                    Order::Ascending
+                };
+                let page = storage::scan(
+                    &s.prefix,
+                    s.start.as_deref(),
+                    s.end.as_deref(),
+                    order,
+                    s.limit,
+                );
+                let entries: Vec<(Vec<u8>, Vec<u8>)> =
+                    page.entries.into_iter().map(|e| (e.key, e.value)).collect();
                 ok(&(entries, page.next))
             }
             "batch" => {
                 // Writes and removes, then scans in the same call: the scan sees them.
-                let (puts, removes, s): (Vec<(Vec<u8>, Vec<u8>)>, Vec<Vec<u8>>, Scan) = args(&input)?;
+                let (puts, removes, s): (Vec<(Vec<u8>, Vec<u8>)>, Vec<Vec<u8>>, Scan) =
+                    args(&input)?;
                 for (k, v) in &puts {
                     storage::set(k, v);
                 }
                 for k in &removes {
                     storage::remove(k);
                 }
-                let order = if s.descending { Order::Descending } else { Order::Ascending };
-                let page = storage::scan(&s.prefix, s.start.as_deref(), s.end.as_deref(), order, s.limit);
-                let entries: Vec<(Vec<u8>, Vec<u8>)> = page.entries.into_iter().map(|e| (e.key, e.value)).collect();
+                let order = if s.descending {
+                    Order::Descending
+                } else {
+                    Order::Ascending
+                };
+                let page = storage::scan(
+                    &s.prefix,
+                    s.start.as_deref(),
+                    s.end.as_deref(),
+                    order,
+                    s.limit,
+                );
+                let entries: Vec<(Vec<u8>, Vec<u8>)> =
+                    page.entries.into_iter().map(|e| (e.key, e.value)).collect();
                 ok(&(entries, page.next))
             }
             "env" => ok(&(
@@ -138,7 +165,10 @@ impl bot_sdk::Contract for Probe {
                 let key: Vec<u8> = args(&input)?;
                 storage::set(&key, b"never");
                 events::emit_raw("never", b"");
-                Err(ContractError::new(ContractError::FIRST_CUSTOM + 7, "failed after writing"))
+                Err(ContractError::new(
+                    ContractError::FIRST_CUSTOM + 7,
+                    "failed after writing",
+                ))
             }
             "fail" => {
                 let (code, message): (u32, String) = args(&input)?;
@@ -194,4 +224,3 @@ impl BorshSerialize for RawArgs<'_> {
 }
 
 bot_sdk::export!(Probe);
-

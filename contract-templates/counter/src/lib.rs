@@ -1,13 +1,25 @@
 //! A counter: `new(start)`, `increment(by) -> count` (emits `incremented`), `get() -> count`.
 
-use bot_sdk::{ContractError, env, events};
-
-/// `increment` would pass u64::MAX.
-const OVERFLOW: u32 = ContractError::FIRST_CUSTOM;
+use bot_sdk::events::Event as _;
+use bot_sdk::{Address, env};
 
 #[bot_sdk::contract]
 pub struct Counter {
     count: u64,
+}
+
+/// Emitted by every increment.
+#[bot_sdk::event]
+pub struct Incremented {
+    pub by_whom: Address,
+    pub by: u64,
+    pub count: u64,
+}
+
+#[bot_sdk::error]
+pub enum CounterError {
+    /// The counter would overflow.
+    Overflow,
 }
 
 #[bot_sdk::contract]
@@ -17,12 +29,14 @@ impl Counter {
         Counter { count: start }
     }
 
-    pub fn increment(&mut self, by: u64) -> Result<u64, ContractError> {
-        self.count = self
-            .count
-            .checked_add(by)
-            .ok_or_else(|| ContractError::new(OVERFLOW, "the counter would overflow"))?;
-        events::emit("incremented", &(env::caller(), by, self.count));
+    pub fn increment(&mut self, by: u64) -> Result<u64, CounterError> {
+        self.count = self.count.checked_add(by).ok_or(CounterError::Overflow)?;
+        Incremented {
+            by_whom: env::caller(),
+            by,
+            count: self.count,
+        }
+        .emit();
         Ok(self.count)
     }
 
@@ -55,7 +69,7 @@ mod tests {
     #[test]
     fn increment_refuses_to_overflow() {
         let mut counter = Counter::new(u64::MAX);
-        assert_eq!(counter.increment(1).unwrap_err().code, OVERFLOW);
+        assert!(matches!(counter.increment(1), Err(CounterError::Overflow)));
         assert!(testing::events().is_empty());
     }
 
@@ -63,9 +77,11 @@ mod tests {
     fn state_persists_between_calls_through_the_entry_point() {
         type C = Counter;
         testing::invoke::<C, _>("new", &10u64).unwrap();
+        let overflow = testing::invoke::<C, _>("increment", &u64::MAX).unwrap_err();
+        assert_eq!(overflow.code, CounterError::Overflow.code());
         assert_eq!(testing::invoke_as::<C, u64, _>("increment", &3u64), Ok(13));
         assert_eq!(testing::invoke_as::<C, u64, _>("get", &()), Ok(13));
         let again = testing::invoke::<C, _>("new", &0u64).unwrap_err();
-        assert_eq!(again.code, ContractError::ALREADY_INITIALIZED);
+        assert_eq!(again.code, bot_sdk::ContractError::ALREADY_INITIALIZED);
     }
 }
