@@ -201,15 +201,7 @@ impl<K: Key, V: BorshSerialize + BorshDeserialize> Prefix<K, V> {
     }
 
     fn decode(&self, entry: storage::Entry) -> (K, V) {
-        let key = entry
-            .key
-            .strip_prefix(self.prefix.as_slice())
-            .and_then(K::decode_last)
-            .unwrap_or_else(|| crate::runtime::abort("a stored map key does not decode"));
-        let value = borsh::from_slice(&entry.value).unwrap_or_else(|e| {
-            crate::runtime::abort(&format!("a stored map value does not decode: {e}"))
-        });
-        (key, value)
+        decode_entry(&self.prefix, entry)
     }
 
     fn scan(
@@ -266,6 +258,19 @@ impl<K: Key, V: BorshSerialize + BorshDeserialize> Prefix<K, V> {
     }
 }
 
+/// A stored entry under `prefix` as its key and value; aborts if either no longer decodes.
+fn decode_entry<K: Key, V: BorshDeserialize>(prefix: &[u8], entry: storage::Entry) -> (K, V) {
+    let key = entry
+        .key
+        .strip_prefix(prefix)
+        .and_then(K::decode_last)
+        .unwrap_or_else(|| crate::runtime::abort("a stored map key does not decode"));
+    let value = borsh::from_slice(&entry.value).unwrap_or_else(|e| {
+        crate::runtime::abort(&format!("a stored map value does not decode: {e}"))
+    });
+    (key, value)
+}
+
 /// Iterates a map or a prefix of one; see [`Map::iter`].
 pub struct Iter<K, V> {
     prefix: Vec<u8>,
@@ -282,7 +287,7 @@ impl<K: Key, V: BorshSerialize + BorshDeserialize> Iterator for Iter<K, V> {
     fn next(&mut self) -> Option<(K, V)> {
         loop {
             if let Some(entry) = self.buffered.next() {
-                return Some(Prefix::new(self.prefix.clone()).decode(entry));
+                return Some(decode_entry(&self.prefix, entry));
             }
             let cursor = self.cursor.take()?;
             let (start, end) = match self.order {

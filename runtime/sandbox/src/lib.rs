@@ -15,13 +15,14 @@
 //! println!("increment used {} gas", receipt.gas_used);
 //! ```
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result, anyhow, bail};
 use bot_abi::ContractAbi;
 pub use bot_engine::{Address, Compiler, Failure, FailureKind};
-use bot_engine::{BlockContext, CallRequest, Engine, EngineConfig, MemoryHost, Outcome};
+use bot_engine::{BlockContext, CallRequest, CodeHash, Engine, EngineConfig, MemoryHost, Outcome};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -141,7 +142,8 @@ pub struct Sandbox {
     pub caller: Address,
     /// Gas each call may use.
     pub gas_limit: u64,
-    deployed: u64,
+    /// ABIs by code hash, read once per code rather than on every call.
+    abis: Mutex<HashMap<CodeHash, Option<Arc<ContractAbi>>>>,
 }
 
 impl Default for Sandbox {
@@ -186,7 +188,7 @@ impl Sandbox {
             },
             caller: account("caller"),
             gas_limit: 100_000_000,
-            deployed: 0,
+            abis: Mutex::default(),
         }
     }
 
@@ -220,15 +222,21 @@ impl Sandbox {
         self.block.time_ms += blocks * ms_per_block;
     }
 
-    /// Deploys `wasm` at a fresh address, after the chain's deploy check.
+    /// Deploys `wasm` at a fresh address (the first of a fixed sequence not holding a
+    /// contract, also in loaded state), after the chain's deploy check.
     pub fn deploy(&mut self, wasm: &[u8]) -> Result<Address> {
-        self.deployed += 1;
-        let mut seed = b"bot-sandbox/contract/".to_vec();
-        seed.extend_from_slice(&self.deployed.to_le_bytes());
-        let digest = Sha256::digest(&seed);
-        let mut address = [0u8; 20];
-        address.copy_from_slice(&digest[..20]);
-        let address = Address(address);
+        use bot_engine::Host as _;
+        let address = (1u64..)
+            .map(|n| {
+                let mut seed = b"bot-sandbox/contract/".to_vec();
+                seed.extend_from_slice(&n.to_le_bytes());
+                let digest = Sha256::digest(&seed);
+                let mut address = [0u8; 20];
+                address.copy_from_slice(&digest[..20]);
+                Address(address)
+            })
+            .find(|a| matches!(self.host.contract_code(a), Ok(None)))
+            .expect("the sequence of addresses is endless");
         self.deploy_at(address, wasm)?;
         Ok(address)
     }
@@ -249,8 +257,18 @@ impl Sandbox {
     pub fn abi(&self, address: Address) -> Option<Arc<ContractAbi>> {
         use bot_engine::Host as _;
         let code = self.host.contract_code(&address).ok()??;
-        let wasm = self.host.code(&code).ok()??;
-        self.engine.validate(&wasm).ok()?.abi
+        let mut abis = self.abis.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(abi) = abis.get(&code) {
+            return abi.clone();
+        }
+        let abi = self
+            .host
+            .code(&code)
+            .ok()
+            .flatten()
+            .and_then(|wasm| self.engine.validate(&wasm).ok()?.abi);
+        abis.insert(code, abi.clone());
+        abi
     }
 
     fn run(&self, address: Address, method: &str, args: Vec<u8>, read_only: bool) -> Receipt {

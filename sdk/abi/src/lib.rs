@@ -48,9 +48,6 @@ pub struct Field {
     pub ty: String,
 }
 
-/// Kept under its old name: method arguments are fields.
-pub type Arg = Field;
-
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Method {
@@ -204,8 +201,7 @@ impl ContractAbi {
                 detail: e.to_string(),
             })?;
             match record {
-                Record::Contract(c) if contract.is_some() => {
-                    let _ = c;
+                Record::Contract(_) if contract.is_some() => {
                     return Err(SectionError::TwoContracts);
                 }
                 Record::Contract(c) => contract = Some(c),

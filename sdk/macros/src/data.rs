@@ -210,7 +210,7 @@ pub(crate) fn error(attr: Tokens, item: Item) -> syn::Result<Tokens> {
         ));
     };
     no_generics(&e.generics, "an error enum")?;
-    let mut next = bot_abi_first_custom();
+    let mut next = FIRST_CUSTOM;
     let mut codes = Vec::new();
     for v in &e.variants {
         if !matches!(v.fields, syn::Fields::Unit) {
@@ -234,12 +234,12 @@ pub(crate) fn error(attr: Tokens, item: Item) -> syn::Result<Tokens> {
                 ));
             }
         };
-        if code < bot_abi_first_custom() {
+        if code < FIRST_CUSTOM {
             return Err(syn::Error::new(
                 v.span(),
                 format!(
                     "codes below {} are the SDK's own: start the contract's at {0} or above",
-                    bot_abi_first_custom()
+                    FIRST_CUSTOM
                 ),
             ));
         }
@@ -300,6 +300,4 @@ pub(crate) fn error(attr: Tokens, item: Item) -> syn::Result<Tokens> {
 }
 
 /// `ContractError::FIRST_CUSTOM`: the SDK's codes are below it.
-const fn bot_abi_first_custom() -> u32 {
-    100
-}
+const FIRST_CUSTOM: u32 = 100;
