@@ -316,6 +316,11 @@ fn new(json: bool, name: &str, template: &str, path: &std::path::Path) -> Result
 }
 
 fn build(json: bool, path: &std::path::Path) -> Result<ExitCode> {
+    // Progress goes to stderr (cargo's own lines follow), so `--json` stdout stays parseable.
+    eprintln!(
+        "building {} for wasm32-unknown-unknown (release, size-optimized)...",
+        path.display()
+    );
     let built = cargo_bot::build::build_project(path, None)?;
     let engine = Engine::new(EngineConfig::default())?;
     let mut rows = Vec::new();

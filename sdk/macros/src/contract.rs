@@ -5,7 +5,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ImplItem, ImplItemFn, ItemImpl, ItemStruct, Pat, ReturnType, Type};
 
-use crate::{abi_record, type_text};
+use crate::{abi_record, abi_type, type_text};
 
 /// `version = N`, the one argument the state struct's `#[bot_sdk::contract]` takes.
 fn state_version(attr: Tokens) -> syn::Result<u32> {
@@ -94,7 +94,7 @@ fn ok_type(ty: &Type) -> Type {
 
 fn take_marker(f: &mut ImplItemFn, name: &str) -> Option<Span> {
     let pos = f.attrs.iter().position(|a| a.path().is_ident(name))?;
-    Some(f.attrs.remove(pos).span())
+    Some(f.attrs.remove(pos).path().span())
 }
 
 fn entry(f: &mut ImplItemFn, self_ty: &Type) -> syn::Result<Option<Entry>> {
@@ -136,6 +136,11 @@ fn entry(f: &mut ImplItemFn, self_ty: &Type) -> syn::Result<Option<Entry>> {
         .sig
         .receiver()
         .map(|r| (r.reference.is_some(), r.mutability.is_some()));
+    // Errors about `self` point at the receiver, others at the method's name.
+    let self_span = f
+        .sig
+        .receiver()
+        .map_or_else(|| f.sig.ident.span(), |r| r.self_token.span);
     let kind = match (
         init.is_some() || migrate.is_some(),
         view.is_some(),
@@ -145,39 +150,39 @@ fn entry(f: &mut ImplItemFn, self_ty: &Type) -> syn::Result<Option<Entry>> {
         (true, _, None) => bot_abi::MethodKind::Init,
         (true, _, Some(_)) if migrate.is_some() => {
             return Err(syn::Error::new(
-                f.sig.span(),
+                self_span,
                 "a `#[migrate]` method takes no `self`: it takes the old state and returns the new",
             ));
         }
         (true, _, Some(_)) => {
             return Err(syn::Error::new(
-                f.sig.span(),
+                self_span,
                 "an `#[init]` method takes no `self`: it returns the new state",
             ));
         }
         (_, true, Some((true, false))) => bot_abi::MethodKind::View,
         (_, true, _) => {
             return Err(syn::Error::new(
-                f.sig.span(),
+                self_span,
                 "a `#[view]` method takes `&self`",
             ));
         }
         (false, false, Some((true, true))) => bot_abi::MethodKind::Call,
         (false, false, Some((true, false))) => {
             return Err(syn::Error::new(
-                f.sig.span(),
+                self_span,
                 "a method taking `&self` must be marked `#[view]` (read-only); take `&mut self` to write",
             ));
         }
         (false, false, Some((false, _))) => {
             return Err(syn::Error::new(
-                f.sig.span(),
+                self_span,
                 "entry points take `&self` or `&mut self`, not `self`",
             ));
         }
         (false, false, None) => {
             return Err(syn::Error::new(
-                f.sig.span(),
+                self_span,
                 "a public method without `self` must be an `#[init]` constructor (or make it private)",
             ));
         }
@@ -191,6 +196,7 @@ fn entry(f: &mut ImplItemFn, self_ty: &Type) -> syn::Result<Option<Entry>> {
                 "entry point arguments must be plain names",
             ));
         };
+        abi_type(&pt.ty)?;
         args.push((pat.ident.clone(), (*pt.ty).clone()));
     }
     let returns = match &f.sig.output {
@@ -198,10 +204,13 @@ fn entry(f: &mut ImplItemFn, self_ty: &Type) -> syn::Result<Option<Entry>> {
         ReturnType::Type(_, ty) => Some((**ty).clone()),
     };
     let fallible = returns.as_ref().is_some_and(is_result);
+    if let (Some(t), bot_abi::MethodKind::Call | bot_abi::MethodKind::View) = (&returns, kind) {
+        abi_type(&ok_type(t))?;
+    }
     let old_state = if kind == bot_abi::MethodKind::Migrate {
         if args.is_empty() {
             return Err(syn::Error::new(
-                f.sig.inputs.span(),
+                f.sig.ident.span(),
                 "a `#[migrate]` method's first parameter is the old state, e.g. `old: CounterV1`",
             ));
         }
@@ -219,8 +228,12 @@ fn entry(f: &mut ImplItemFn, self_ty: &Type) -> syn::Result<Option<Entry>> {
                 || type_text(t) == type_text(self_ty)
         });
         if !returns_self {
+            let span = match &f.sig.output {
+                ReturnType::Type(_, ty) => ty.span(),
+                ReturnType::Default => f.sig.ident.span(),
+            };
             return Err(syn::Error::new(
-                f.sig.output.span(),
+                span,
                 "`#[init]` and `#[migrate]` methods return `Self` (or `Result<Self, E>`)",
             ));
         }

@@ -6,29 +6,35 @@ use quote::quote;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Item, Lit};
 
-use crate::{abi_record, type_text};
+use crate::{abi_record, abi_type};
 
-fn fields(fields: &syn::Fields) -> bot_abi::Fields {
-    match fields {
+fn fields(fields: &syn::Fields) -> syn::Result<bot_abi::Fields> {
+    Ok(match fields {
         syn::Fields::Unit => bot_abi::Fields::Unit,
         syn::Fields::Named(named) => bot_abi::Fields::Named(
             named
                 .named
                 .iter()
-                .map(|f| bot_abi::Field {
-                    name: f
-                        .ident
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default(),
-                    ty: type_text(&f.ty),
+                .map(|f| {
+                    Ok(bot_abi::Field {
+                        name: f
+                            .ident
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default(),
+                        ty: abi_type(&f.ty)?,
+                    })
                 })
-                .collect(),
+                .collect::<syn::Result<_>>()?,
         ),
-        syn::Fields::Unnamed(unnamed) => {
-            bot_abi::Fields::Unnamed(unnamed.unnamed.iter().map(|f| type_text(&f.ty)).collect())
-        }
-    }
+        syn::Fields::Unnamed(unnamed) => bot_abi::Fields::Unnamed(
+            unnamed
+                .unnamed
+                .iter()
+                .map(|f| abi_type(&f.ty))
+                .collect::<syn::Result<_>>()?,
+        ),
+    })
 }
 
 fn no_generics(generics: &syn::Generics, what: &str) -> syn::Result<()> {
@@ -49,7 +55,7 @@ pub(crate) fn type_def(item: &Item, what: &str) -> syn::Result<bot_abi::TypeDef>
             no_generics(&s.generics, what)?;
             Ok(bot_abi::TypeDef::Struct {
                 name: s.ident.to_string(),
-                fields: fields(&s.fields),
+                fields: fields(&s.fields)?,
             })
         }
         Item::Enum(e) => {
@@ -71,11 +77,13 @@ pub(crate) fn type_def(item: &Item, what: &str) -> syn::Result<bot_abi::TypeDef>
                 variants: e
                     .variants
                     .iter()
-                    .map(|v| bot_abi::Variant {
-                        name: v.ident.to_string(),
-                        fields: fields(&v.fields),
+                    .map(|v| {
+                        Ok(bot_abi::Variant {
+                            name: v.ident.to_string(),
+                            fields: fields(&v.fields)?,
+                        })
                     })
-                    .collect(),
+                    .collect::<syn::Result<_>>()?,
             })
         }
         other => Err(syn::Error::new(
@@ -236,7 +244,7 @@ pub(crate) fn error(attr: Tokens, item: Item) -> syn::Result<Tokens> {
         };
         if code < FIRST_CUSTOM {
             return Err(syn::Error::new(
-                v.span(),
+                v.ident.span(),
                 format!(
                     "codes below {} are the SDK's own: start the contract's at {0} or above",
                     FIRST_CUSTOM
@@ -245,7 +253,7 @@ pub(crate) fn error(attr: Tokens, item: Item) -> syn::Result<Tokens> {
         }
         if let Some((_, other, _)) = codes.iter().find(|(c, _, _)| *c == code) {
             return Err(syn::Error::new(
-                v.span(),
+                v.ident.span(),
                 format!("code {code} is already used by `{other}`"),
             ));
         }

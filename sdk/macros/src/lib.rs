@@ -83,6 +83,17 @@ fn abi_record(record: &bot_abi::Record) -> Tokens {
     }
 }
 
+/// A type that crosses the contract boundary (argument, result, field of an ABI type), as the
+/// ABI names it; a type the ABI cannot describe (floats, `usize`, references, other generics)
+/// is a compile error on that type.
+fn abi_type(ty: &syn::Type) -> syn::Result<String> {
+    let text = type_text(ty);
+    match bot_abi::ty::Ty::parse(&text) {
+        Ok(_) => Ok(text),
+        Err(e) => Err(syn::Error::new(ty.span(), e.to_string())),
+    }
+}
+
 /// A type as written, without whitespace: how the ABI names types.
 fn type_text(ty: &impl quote::ToTokens) -> String {
     quote!(#ty)
