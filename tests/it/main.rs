@@ -3,6 +3,7 @@
 mod abi;
 mod adversarial;
 mod cache;
+mod chain;
 mod contracts;
 mod fixtures;
 mod macros;

@@ -3,7 +3,18 @@
 use std::collections::BTreeMap;
 
 /// A 20-byte account or contract address.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+)]
 pub struct Address(pub [u8; 20]);
 
 impl Address {

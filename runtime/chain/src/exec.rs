@@ -1,0 +1,542 @@
+//! Executing transactions in order against committed state plus the block's earlier writes.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::{Arc, RwLock};
+
+use bot_engine::{
+    Address, BlockContext, CallRequest, CodeHash, Engine, Entries, Failure, FailureKind, Host,
+    HostError, KeyRange, Order, Outcome,
+};
+use bot_state::{Changes, Snapshot};
+use sha2::{Digest, Sha256};
+
+use crate::genesis::{Access, Params, Permission};
+use crate::layout::{self, AccountState};
+use crate::receipt::{Receipt, ReceiptEvent, TxError};
+use crate::tx::{SignedTx, TxKind, intrinsic_gas};
+use crate::{ChainError, Hash};
+
+/// Committed state with the block's pending writes on top: the engine's [`Host`] while a
+/// block executes, and for queries (with nothing pending).
+pub(crate) struct BlockView {
+    base: Snapshot,
+    pending: RwLock<Pending>,
+}
+
+/// Each write's key and the pending value it replaced (`None`: there was none).
+type Journal = Vec<(Vec<u8>, Option<Option<Vec<u8>>>)>;
+
+#[derive(Default)]
+struct Pending {
+    changes: Changes,
+    /// To roll back a failed transaction's writes.
+    journal: Journal,
+}
+
+fn host_error(e: bot_state::StateError) -> HostError {
+    HostError(e.to_string())
+}
+
+impl BlockView {
+    pub fn new(base: Snapshot) -> BlockView {
+        BlockView {
+            base,
+            pending: RwLock::new(Pending::default()),
+        }
+    }
+
+    fn pending(&self) -> std::sync::RwLockReadGuard<'_, Pending> {
+        self.pending.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn pending_mut(&self) -> std::sync::RwLockWriteGuard<'_, Pending> {
+        self.pending.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn read(&self, key: &[u8]) -> Result<Option<Vec<u8>>, HostError> {
+        if let Some(v) = self.pending().changes.get(key) {
+            return Ok(v.clone());
+        }
+        self.base.get(key).map_err(host_error)
+    }
+
+    pub fn write(&self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let mut p = self.pending_mut();
+        let before = p.changes.insert(key.clone(), value);
+        p.journal.push((key, before));
+    }
+
+    pub fn mark(&self) -> usize {
+        self.pending().journal.len()
+    }
+
+    /// Undoes every write since `mark`.
+    pub fn rollback(&self, mark: usize) {
+        let mut p = self.pending_mut();
+        while p.journal.len() > mark {
+            let Some((key, before)) = p.journal.pop() else {
+                break;
+            };
+            match before {
+                Some(v) => p.changes.insert(key, v),
+                None => p.changes.remove(&key),
+            };
+        }
+    }
+
+    pub fn take_changes(&self) -> Changes {
+        let mut p = self.pending_mut();
+        p.journal.clear();
+        std::mem::take(&mut p.changes)
+    }
+
+    fn decode<T: borsh::BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>, ChainError> {
+        match self.read(key).map_err(|e| ChainError::State(e.0))? {
+            Some(bytes) => borsh::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| ChainError::State(format!("corrupt state entry: {e}"))),
+            None => Ok(None),
+        }
+    }
+
+    pub fn account(&self, address: &Address) -> Result<AccountState, ChainError> {
+        Ok(self.decode(&layout::account(address))?.unwrap_or_default())
+    }
+
+    fn put_account(&self, address: &Address, account: &AccountState) {
+        self.write(
+            layout::account(address),
+            Some(borsh::to_vec(account).unwrap_or_default()),
+        );
+    }
+
+    pub fn access(&self) -> Result<Access, ChainError> {
+        self.decode(layout::ACCESS)?
+            .ok_or_else(|| ChainError::State("the state holds no access rules".into()))
+    }
+}
+
+impl Host for BlockView {
+    fn get(&self, contract: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, HostError> {
+        self.read(&layout::storage(contract, key))
+    }
+
+    fn scan(
+        &self,
+        contract: &Address,
+        range: &KeyRange,
+        order: Order,
+        limit: usize,
+    ) -> Result<Entries, HostError> {
+        if range.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let prefix = layout::storage_prefix(contract);
+        let start = range
+            .start
+            .as_ref()
+            .map_or_else(|| prefix.clone(), |s| layout::storage(contract, s));
+        let end = match &range.end {
+            Some(e) => Some(layout::storage(contract, e)),
+            None => {
+                // Just past every key of this contract: the prefix with its last byte + 1
+                // (addresses end the prefix, so a 0xff tail carries over).
+                let mut end = prefix.clone();
+                loop {
+                    match end.pop() {
+                        Some(0xff) => continue,
+                        Some(b) => {
+                            end.push(b + 1);
+                            break Some(end);
+                        }
+                        None => break None,
+                    }
+                }
+            }
+        };
+        let in_range = |k: &[u8]| k >= start.as_slice() && end.as_deref().is_none_or(|e| k < e);
+        let pending = self.pending();
+        let overlay: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = pending
+            .changes
+            .range::<[u8], _>((
+                Bound::Included(start.as_slice()),
+                end.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
+            ))
+            .collect();
+        // Pending deletions can hide committed entries: read enough to fill `limit` anyway.
+        let base = self
+            .base
+            .scan(
+                Bound::Included(start.as_slice()),
+                end.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
+                order == Order::Descending,
+                limit.saturating_add(overlay.len()),
+            )
+            .map_err(host_error)?;
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
+        for (k, v) in overlay {
+            debug_assert!(in_range(k));
+            match v {
+                Some(v) => merged.insert(k.clone(), v.clone()),
+                None => merged.remove(k),
+            };
+        }
+        let strip = |(k, v): (Vec<u8>, Vec<u8>)| (k[prefix.len()..].to_vec(), v);
+        Ok(match order {
+            Order::Ascending => merged.into_iter().take(limit).map(strip).collect(),
+            Order::Descending => merged.into_iter().rev().take(limit).map(strip).collect(),
+        })
+    }
+
+    fn contract_code(&self, contract: &Address) -> Result<Option<CodeHash>, HostError> {
+        match self.read(&layout::contract(contract))? {
+            Some(bytes) => Ok(Some(CodeHash(bytes.as_slice().try_into().map_err(
+                |_| HostError(format!("contract {contract} has a corrupt code hash")),
+            )?))),
+            None => Ok(None),
+        }
+    }
+
+    fn code(&self, hash: &CodeHash) -> Result<Option<Arc<[u8]>>, HostError> {
+        Ok(self.read(&layout::code(hash))?.map(Arc::from))
+    }
+}
+
+/// The address a contract instantiated by `creator` from `code` with `salt` lives at.
+pub fn contract_address(creator: &Address, code: &Hash, salt: &[u8]) -> Address {
+    let mut h = Sha256::new();
+    h.update(b"bot/contract/v1\0");
+    h.update(creator.0);
+    h.update(code);
+    h.update((salt.len() as u32).to_le_bytes());
+    h.update(salt);
+    let digest = h.finalize();
+    let mut a = [0u8; 20];
+    a.copy_from_slice(&digest[12..]);
+    Address(a)
+}
+
+/// Why a transaction cannot be in a block at this point (it is not executed at all).
+#[derive(Debug)]
+pub(crate) enum Skip {
+    Nonce { expected: u64, got: u64 },
+    NotPermitted,
+}
+
+impl Skip {
+    pub fn reason(&self, signer: &Address) -> String {
+        match self {
+            Skip::Nonce { expected, got } => {
+                format!("nonce {got} of {signer} is not its next nonce {expected}")
+            }
+            Skip::NotPermitted => format!("{signer} is not permitted to transact on this chain"),
+        }
+    }
+}
+
+fn error(kind: &str, message: impl Into<String>) -> TxError {
+    TxError {
+        kind: kind.to_string(),
+        code: None,
+        message: message.into(),
+    }
+}
+
+fn from_failure(f: &Failure) -> TxError {
+    TxError {
+        kind: f.kind.name().to_string(),
+        code: match f.kind {
+            FailureKind::Contract { code } => Some(code),
+            _ => None,
+        },
+        message: f.message.clone(),
+    }
+}
+
+/// Runs transactions of one block in order.
+pub(crate) struct Executor<'a> {
+    pub engine: &'a Engine,
+    pub view: Arc<BlockView>,
+    pub block: BlockContext,
+    pub params: &'a Params,
+}
+
+/// The parts of a receipt a transaction kind decides.
+struct Effect {
+    gas: u64,
+    result: Vec<u8>,
+    contract: Option<Address>,
+    events: Vec<ReceiptEvent>,
+    error: Option<TxError>,
+}
+
+impl Effect {
+    fn ok(gas: u64, result: Vec<u8>) -> Effect {
+        Effect {
+            gas,
+            result,
+            contract: None,
+            events: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn failed(gas: u64, error: TxError) -> Effect {
+        Effect {
+            error: Some(error),
+            ..Effect::ok(gas, Vec::new())
+        }
+    }
+}
+
+impl Executor<'_> {
+    /// Executes `tx` (already checked statelessly, signed by `signer`) on top of the block so
+    /// far. `Err(Skip)` leaves the state untouched; a receipt (success or failure) means the
+    /// nonce advanced and the transaction belongs in the block.
+    pub fn apply(
+        &self,
+        tx: &SignedTx,
+        signer: Address,
+        size: usize,
+    ) -> Result<Result<Receipt, Skip>, ChainError> {
+        let mut account = self.view.account(&signer)?;
+        if tx.tx.nonce != account.nonce {
+            return Ok(Err(Skip::Nonce {
+                expected: account.nonce,
+                got: tx.tx.nonce,
+            }));
+        }
+        let access = self.view.access()?;
+        if access.transact == Permission::Listed && !access.transactors.contains(&signer) {
+            return Ok(Err(Skip::NotPermitted));
+        }
+        account.nonce += 1;
+        self.view.put_account(&signer, &account);
+        let intrinsic = intrinsic_gas(self.params, size);
+        let budget = tx.tx.gas_limit.saturating_sub(intrinsic);
+        let tx_hash = tx.hash();
+        let mark = self.view.mark();
+        let effect = self.effect(tx, signer, &access, budget, tx_hash)?;
+        if effect.error.is_some() {
+            self.view.rollback(mark);
+        }
+        Ok(Ok(Receipt {
+            tx_hash,
+            signer,
+            gas_used: intrinsic.saturating_add(effect.gas).min(tx.tx.gas_limit),
+            result: effect.result,
+            contract: effect.contract,
+            events: effect.events,
+            error: effect.error,
+        }))
+    }
+
+    fn may_deploy(access: &Access, signer: &Address) -> bool {
+        access.deploy == Permission::Anyone || access.deployers.contains(signer)
+    }
+
+    fn effect(
+        &self,
+        tx: &SignedTx,
+        signer: Address,
+        access: &Access,
+        budget: u64,
+        tx_hash: Hash,
+    ) -> Result<Effect, ChainError> {
+        Ok(match &tx.tx.kind {
+            TxKind::Upload { wasm } => {
+                let cost = self
+                    .params
+                    .upload_byte_gas
+                    .saturating_mul(wasm.len() as u64);
+                if cost > budget {
+                    return Ok(Effect::failed(
+                        budget,
+                        error(
+                            "out_of_gas",
+                            format!("uploading {} bytes costs {cost} gas", wasm.len()),
+                        ),
+                    ));
+                }
+                if !Self::may_deploy(access, &signer) {
+                    return Ok(Effect::failed(
+                        cost,
+                        error("unauthorized", format!("{signer} may not deploy code")),
+                    ));
+                }
+                if let Err(e) = self.engine.validate(wasm) {
+                    return Ok(Effect::failed(cost, error("invalid_code", e.to_string())));
+                }
+                let hash = CodeHash::of(wasm);
+                let key = layout::code(&hash);
+                if self
+                    .view
+                    .read(&key)
+                    .map_err(|e| ChainError::State(e.0))?
+                    .is_none()
+                {
+                    self.view.write(key, Some(wasm.clone()));
+                }
+                Effect::ok(cost, hash.0.to_vec())
+            }
+            TxKind::Instantiate {
+                code,
+                salt,
+                init,
+                args,
+            } => {
+                if !Self::may_deploy(access, &signer) {
+                    return Ok(Effect::failed(
+                        0,
+                        error("unauthorized", format!("{signer} may not deploy contracts")),
+                    ));
+                }
+                let code = CodeHash(*code);
+                if self
+                    .view
+                    .code(&code)
+                    .map_err(|e| ChainError::State(e.0))?
+                    .is_none()
+                {
+                    return Ok(Effect::failed(
+                        0,
+                        error("not_found", format!("no code with hash {}", code.to_hex())),
+                    ));
+                }
+                let address = contract_address(&signer, &code.0, salt);
+                let key = layout::contract(&address);
+                if self
+                    .view
+                    .read(&key)
+                    .map_err(|e| ChainError::State(e.0))?
+                    .is_some()
+                {
+                    return Ok(Effect::failed(
+                        0,
+                        error(
+                            "address_taken",
+                            format!("{address} already holds a contract: use another salt"),
+                        ),
+                    ));
+                }
+                self.view.write(key, Some(code.0.to_vec()));
+                let mut effect = match init {
+                    Some(method) => self.call(signer, address, method, args, budget, tx_hash)?,
+                    None => Effect::ok(0, Vec::new()),
+                };
+                if effect.error.is_none() {
+                    effect.contract = Some(address);
+                }
+                effect
+            }
+            TxKind::Call {
+                contract,
+                method,
+                args,
+            } => self.call(signer, *contract, method, args, budget, tx_hash)?,
+            TxKind::Transfer { to, amount } => {
+                let mut from = self.view.account(&signer)?;
+                if from.balance < *amount {
+                    return Ok(Effect::failed(
+                        0,
+                        error(
+                            "insufficient_balance",
+                            format!("{signer} holds {}, not {amount}", from.balance),
+                        ),
+                    ));
+                }
+                from.balance -= amount;
+                self.view.put_account(&signer, &from);
+                let mut dest = self.view.account(to)?;
+                dest.balance = dest.balance.saturating_add(*amount);
+                self.view.put_account(to, &dest);
+                Effect::ok(0, Vec::new())
+            }
+            TxKind::Permit {
+                account,
+                deploy,
+                transact,
+            } => {
+                if !access.admins.contains(&signer) {
+                    return Ok(Effect::failed(
+                        0,
+                        error(
+                            "unauthorized",
+                            format!("{signer} is not an admin: only admins change permissions"),
+                        ),
+                    ));
+                }
+                let mut access = access.clone();
+                for (set, allow) in [
+                    (&mut access.deployers, *deploy),
+                    (&mut access.transactors, *transact),
+                ] {
+                    if allow {
+                        set.insert(*account);
+                    } else {
+                        set.remove(account);
+                    }
+                }
+                self.view.write(
+                    layout::ACCESS.to_vec(),
+                    Some(borsh::to_vec(&access).unwrap_or_default()),
+                );
+                Effect::ok(0, Vec::new())
+            }
+        })
+    }
+
+    fn call(
+        &self,
+        signer: Address,
+        contract: Address,
+        method: &str,
+        args: &[u8],
+        budget: u64,
+        tx_hash: Hash,
+    ) -> Result<Effect, ChainError> {
+        let outcome: Outcome = self
+            .engine
+            .execute(
+                self.view.clone(),
+                &self.block,
+                &CallRequest {
+                    contract,
+                    caller: signer,
+                    origin: signer,
+                    tx_hash,
+                    method: method.to_string(),
+                    args: args.to_vec(),
+                    gas_limit: budget,
+                    read_only: false,
+                },
+            )
+            .map_err(|e| ChainError::Engine(e.to_string()))?;
+        Ok(match outcome.result {
+            Ok(result) => {
+                for (address, keys) in outcome.writes {
+                    for (key, value) in keys {
+                        self.view.write(layout::storage(&address, &key), value);
+                    }
+                }
+                Effect {
+                    gas: outcome.gas_used,
+                    result,
+                    contract: None,
+                    events: outcome
+                        .events
+                        .into_iter()
+                        .map(|e| ReceiptEvent {
+                            contract: e.contract,
+                            name: e.name,
+                            data: e.data,
+                        })
+                        .collect(),
+                    error: None,
+                }
+            }
+            Err(failure) => Effect::failed(outcome.gas_used, from_failure(&failure)),
+        })
+    }
+}

@@ -1,0 +1,266 @@
+//! Genesis: the chain id, the consortium's validators, funded accounts, who may deploy and
+//! transact, and the chain's limits. Written once as JSON; every node starts from the same file.
+
+use std::collections::BTreeSet;
+
+use bot_engine::Address;
+use serde::{Deserialize, Serialize};
+
+use crate::ChainError;
+use crate::keys::Keypair;
+
+/// Limits and gas prices every node applies identically.
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Sum of the gas limits of a block's transactions.
+    pub block_gas_limit: u64,
+    pub max_block_txs: u32,
+    pub max_tx_bytes: usize,
+    pub max_tx_gas: u64,
+    pub tx_base_gas: u64,
+    pub tx_byte_gas: u64,
+    /// Per byte of uploaded code, on top of the transaction's size (validation and compiling).
+    pub upload_byte_gas: u64,
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            block_gas_limit: 2_000_000_000,
+            max_block_txs: 10_000,
+            max_tx_bytes: 1 << 20,
+            max_tx_gas: 100_000_000,
+            tx_base_gas: 20_000,
+            tx_byte_gas: 10,
+            upload_byte_gas: 100,
+        }
+    }
+}
+
+/// Who may do something.
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    Anyone,
+    /// Only the listed accounts (changed later by admins' `Permit` transactions).
+    Listed,
+}
+
+/// Y.4464 Appendix I deployment modes, as presets of [`Access`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Anyone deploys and transacts.
+    Open,
+    /// The consortium's admins decide who deploys and who transacts.
+    Consortium,
+    /// One organization: like a consortium with a single admin.
+    Private,
+}
+
+/// Who may deploy contracts and send transactions.
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+)]
+#[serde(deny_unknown_fields)]
+pub struct Access {
+    pub deploy: Permission,
+    pub transact: Permission,
+    /// Accounts that may send `Permit` transactions.
+    #[serde(with = "crate::hex_serde::address_set")]
+    pub admins: BTreeSet<Address>,
+    /// Accounts listed for deploying.
+    #[serde(with = "crate::hex_serde::address_set")]
+    pub deployers: BTreeSet<Address>,
+    /// Accounts listed for transacting.
+    #[serde(with = "crate::hex_serde::address_set")]
+    pub transactors: BTreeSet<Address>,
+}
+
+/// A consortium member that takes part in consensus.
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+)]
+#[serde(deny_unknown_fields)]
+pub struct Validator {
+    pub name: String,
+    /// Compressed SEC1 secp256k1 key (33 bytes, hex in JSON).
+    #[serde(with = "crate::hex_serde::bytes")]
+    pub public_key: Vec<u8>,
+    pub power: u64,
+}
+
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    #[serde(with = "crate::hex_serde::address")]
+    pub address: Address,
+    /// A decimal string in JSON (u128 does not fit a JSON number).
+    #[serde(with = "decimal")]
+    pub balance: u128,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    pub chain_id: String,
+    /// Time of block 0, milliseconds since the Unix epoch; every later block is later.
+    pub time_ms: u64,
+    pub validators: Vec<Validator>,
+    pub accounts: Vec<Account>,
+    pub access: Access,
+    #[serde(default)]
+    pub params: Params,
+}
+
+impl Genesis {
+    /// A genesis for `validators` with `accounts` funded, in `mode`: the funded accounts are
+    /// the admins, deployers and transactors (Private: only the first is admin).
+    pub fn new(
+        chain_id: &str,
+        time_ms: u64,
+        validators: Vec<Validator>,
+        accounts: &[Address],
+        mode: Mode,
+    ) -> Genesis {
+        let all: BTreeSet<Address> = accounts.iter().copied().collect();
+        let (deploy, transact) = match mode {
+            Mode::Open => (Permission::Anyone, Permission::Anyone),
+            Mode::Consortium | Mode::Private => (Permission::Listed, Permission::Listed),
+        };
+        let admins = match mode {
+            Mode::Private => accounts.iter().take(1).copied().collect(),
+            _ => all.clone(),
+        };
+        Genesis {
+            chain_id: chain_id.to_string(),
+            time_ms,
+            validators,
+            accounts: accounts
+                .iter()
+                .map(|a| Account {
+                    address: *a,
+                    balance: 1_000_000_000_000,
+                })
+                .collect(),
+            access: Access {
+                deploy,
+                transact,
+                admins,
+                deployers: all.clone(),
+                transactors: all,
+            },
+            params: Params::default(),
+        }
+    }
+
+    /// A validator entry for `key`.
+    pub fn validator(name: &str, key: &Keypair, power: u64) -> Validator {
+        Validator {
+            name: name.to_string(),
+            public_key: key.public_key(),
+            power,
+        }
+    }
+
+    /// Checks what a wrong genesis file could get wrong, naming the field.
+    pub fn check(&self) -> Result<(), ChainError> {
+        let bad = |m: String| Err(ChainError::Genesis(m));
+        if self.chain_id.is_empty() || self.chain_id.len() > 64 {
+            return bad("chain_id has 1 to 64 bytes".into());
+        }
+        if self.validators.is_empty() {
+            return bad("validators: at least one is needed".into());
+        }
+        let mut names = BTreeSet::new();
+        for v in &self.validators {
+            if k256::ecdsa::VerifyingKey::from_sec1_bytes(&v.public_key).is_err() {
+                return bad(format!(
+                    "validators.{}.public_key is not a secp256k1 key",
+                    v.name
+                ));
+            }
+            if v.power == 0 {
+                return bad(format!("validators.{}.power must be positive", v.name));
+            }
+            if !names.insert(&v.name) {
+                return bad(format!("validators: `{}` appears twice", v.name));
+            }
+        }
+        let p = &self.params;
+        if p.max_tx_gas > p.block_gas_limit {
+            return bad("params.max_tx_gas exceeds params.block_gas_limit".into());
+        }
+        if p.max_block_txs == 0 || p.max_tx_bytes < 128 {
+            return bad("params: blocks need room for at least one transaction".into());
+        }
+        Ok(())
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn from_json(text: &str) -> Result<Genesis, ChainError> {
+        let genesis: Genesis =
+            serde_json::from_str(text).map_err(|e| ChainError::Genesis(e.to_string()))?;
+        genesis.check()?;
+        Ok(genesis)
+    }
+}
+
+mod decimal {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&value.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,47 @@
+//! JSON forms of binary values: `0x`-prefixed hex strings.
+
+pub mod bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("0x{}", hex::encode(bytes)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        hex::decode(text.trim_start_matches("0x")).map_err(serde::de::Error::custom)
+    }
+}
+
+pub mod address {
+    use bot_engine::Address;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(address: &Address, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&address.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Address, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+pub mod address_set {
+    use std::collections::BTreeSet;
+
+    use bot_engine::Address;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(set: &BTreeSet<Address>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(set.iter().map(|a| a.to_string()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeSet<Address>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|a| a.parse().map_err(serde::de::Error::custom))
+            .collect()
+    }
+}

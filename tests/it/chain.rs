@@ -1,0 +1,508 @@
+//! The chain without consensus: genesis, signed transactions, blocks proposed by one node and
+//! re-executed by another before commit, receipts, proofs, permissions and bad input. The
+//! counter contract is the real one built from examples/.
+
+use bot_chain::{
+    Block, Chain, ChainError, Genesis, Keypair, Mode, Receipt, SignedTx, StateDb, Transaction,
+    TxKind, contract_address, layout, merkle_proof, verify_merkle_proof,
+};
+use bot_engine::{Address, Engine, EngineConfig};
+use bot_tests::wasm;
+
+const CHAIN: &str = "bot-test";
+const GAS: u64 = 5_000_000;
+
+struct Node {
+    _dir: tempfile::TempDir,
+    chain: Chain,
+}
+
+fn genesis(mode: Mode) -> Genesis {
+    let accounts: Vec<Address> = ["dev0", "dev1", "dev2"]
+        .iter()
+        .map(|n| Keypair::dev(n).address())
+        .collect();
+    let validator = Genesis::validator("validator0", &Keypair::dev("validator0"), 1);
+    Genesis::new(CHAIN, 1_700_000_000_000, vec![validator], &accounts, mode)
+}
+
+fn node(genesis: &Genesis) -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let db = StateDb::open(&dir.path().join("state.redb")).unwrap();
+    let chain = Chain::open(db, genesis, Engine::new(EngineConfig::default()).unwrap()).unwrap();
+    Node { _dir: dir, chain }
+}
+
+fn sign(key: &Keypair, nonce: u64, kind: TxKind) -> SignedTx {
+    SignedTx::sign(
+        Transaction {
+            chain_id: CHAIN.into(),
+            nonce,
+            gas_limit: GAS,
+            kind,
+        },
+        key,
+    )
+}
+
+fn call(contract: Address, method: &str, args: Vec<u8>) -> TxKind {
+    TxKind::Call {
+        contract,
+        method: method.into(),
+        args,
+    }
+}
+
+/// Proposes on `proposer`, validates and commits on every node; returns the block.
+fn produce(nodes: &[&Node], txs: Vec<SignedTx>, time_ms: u64) -> (Block, Vec<Receipt>) {
+    let proposer = Keypair::dev("validator0").address();
+    let executed = nodes[0].chain.propose(txs, time_ms, proposer).unwrap();
+    let block = executed.block.clone();
+    let receipts = executed.receipts.clone();
+    for other in &nodes[1..] {
+        let theirs = other.chain.validate(&block).unwrap();
+        other.chain.commit(theirs, b"certificate".to_vec()).unwrap();
+    }
+    nodes[0]
+        .chain
+        .commit(executed, b"certificate".to_vec())
+        .unwrap();
+    (block, receipts)
+}
+
+/// Uploads and instantiates the counter with `new(start)`; returns its address.
+fn deploy_counter(nodes: &[&Node], key: &Keypair, nonce: u64, start: u64) -> Address {
+    let code = wasm("counter");
+    let code_hash: [u8; 32] = bot_engine::CodeHash::of(&code).0;
+    let (_, receipts) = produce(
+        nodes,
+        vec![
+            sign(key, nonce, TxKind::Upload { wasm: code }),
+            sign(
+                key,
+                nonce + 1,
+                TxKind::Instantiate {
+                    code: code_hash,
+                    salt: b"counter".to_vec(),
+                    init: Some("new".into()),
+                    args: borsh::to_vec(&start).unwrap(),
+                },
+            ),
+        ],
+        1_700_000_001_000,
+    );
+    assert!(receipts.iter().all(Receipt::is_ok), "{receipts:?}");
+    assert_eq!(receipts[0].result, code_hash);
+    let address = receipts[1].contract.unwrap();
+    assert_eq!(
+        address,
+        contract_address(&key.address(), &code_hash, b"counter")
+    );
+    address
+}
+
+fn get(node: &Node, counter: Address) -> u64 {
+    let outcome = node.chain.query(counter, "get", Vec::new(), GAS).unwrap();
+    borsh::from_slice(&outcome.result.unwrap()).unwrap()
+}
+
+#[test]
+fn two_nodes_execute_the_same_blocks_to_the_same_roots_and_results() {
+    let g = genesis(Mode::Consortium);
+    let (a, b) = (node(&g), node(&g));
+    assert_eq!(a.chain.head().unwrap(), b.chain.head().unwrap());
+    let devs: Vec<Keypair> = ["dev0", "dev1", "dev2"].map(Keypair::dev).to_vec();
+    let counter = deploy_counter(&[&a, &b], &devs[0], 0, 5);
+
+    let mut nonces = [2u64, 0, 0];
+    for round in 0..3u64 {
+        let txs = (0..9)
+            .map(|i| {
+                let who = i % 3;
+                let tx = sign(
+                    &devs[who],
+                    nonces[who],
+                    call(counter, "increment", borsh::to_vec(&1u64).unwrap()),
+                );
+                nonces[who] += 1;
+                tx
+            })
+            .collect();
+        let (block, receipts) = produce(&[&a, &b], txs, 1_700_000_002_000 + round);
+        assert_eq!(block.txs.len(), 9);
+        assert!(receipts.iter().all(|r| r.is_ok() && r.gas_used > 0));
+        assert_eq!(receipts[0].events[0].name, "incremented");
+    }
+    assert_eq!(get(&a, counter), 5 + 27);
+    assert_eq!(get(&b, counter), 5 + 27);
+    let (ha, hb) = (a.chain.head().unwrap(), b.chain.head().unwrap());
+    assert_eq!(ha, hb);
+    assert_eq!(ha.height, 4);
+    assert_eq!(a.chain.account(&devs[1].address()).unwrap().nonce, 9);
+}
+
+#[test]
+fn receipts_transactions_and_state_are_provable_against_the_header() {
+    let g = genesis(Mode::Consortium);
+    let a = node(&g);
+    let dev = Keypair::dev("dev0");
+    let counter = deploy_counter(&[&a], &dev, 0, 1);
+    let txs = vec![
+        sign(
+            &dev,
+            2,
+            call(counter, "increment", borsh::to_vec(&2u64).unwrap()),
+        ),
+        sign(
+            &dev,
+            3,
+            call(counter, "increment", borsh::to_vec(&3u64).unwrap()),
+        ),
+        sign(
+            &dev,
+            4,
+            call(counter, "increment", borsh::to_vec(&4u64).unwrap()),
+        ),
+    ];
+    let (block, _) = produce(&[&a], txs, 1_700_000_009_000);
+
+    // A receipt by transaction hash, and its place in the block.
+    let tx = &block.txs[1];
+    let (height, index, receipt) = a.chain.receipt(&tx.hash()).unwrap().unwrap();
+    assert_eq!((height, index), (block.header.height, 1));
+    assert_eq!(
+        borsh::from_slice::<u64>(&receipt.result).unwrap(),
+        1 + 2 + 3
+    );
+
+    // Inclusion proofs of the transaction and its receipt.
+    let tx_hashes: Vec<[u8; 32]> = block.txs.iter().map(SignedTx::hash).collect();
+    let proof = merkle_proof(&tx_hashes, 1).unwrap();
+    assert!(verify_merkle_proof(
+        &block.header.txs_root,
+        &proof,
+        1,
+        &tx.hash(),
+        3
+    ));
+    assert!(!verify_merkle_proof(
+        &block.header.txs_root,
+        &proof,
+        1,
+        &tx_hashes[0],
+        3
+    ));
+    let receipts: Vec<[u8; 32]> = a
+        .chain
+        .db()
+        .receipts(height)
+        .unwrap()
+        .iter()
+        .map(|r| Receipt::from_bytes(r).unwrap().hash())
+        .collect();
+    let proof = merkle_proof(&receipts, 2).unwrap();
+    assert!(verify_merkle_proof(
+        &block.header.receipts_root,
+        &proof,
+        2,
+        &receipts[2],
+        3
+    ));
+
+    // The signer's account at this height, proven against the block's state root.
+    let proof = a
+        .chain
+        .prove(&layout::account(&dev.address()), height)
+        .unwrap();
+    proof.verify(&block.header.state_root).unwrap();
+    let account: layout::AccountState = borsh::from_slice(proof.value.as_ref().unwrap()).unwrap();
+    assert_eq!(account.nonce, 5);
+    // And the same key one block earlier, against that block's root.
+    let earlier = a.chain.block(height - 1).unwrap().unwrap();
+    let proof = a
+        .chain
+        .prove(&layout::account(&dev.address()), height - 1)
+        .unwrap();
+    proof.verify(&earlier.header.state_root).unwrap();
+    assert!(proof.verify(&block.header.state_root).is_err());
+}
+
+#[test]
+fn bad_transactions_are_refused_naming_the_rule_and_change_nothing() {
+    let g = genesis(Mode::Consortium);
+    let a = node(&g);
+    let dev = Keypair::dev("dev0");
+    let counter = deploy_counter(&[&a], &dev, 0, 1);
+    let head = a.chain.head().unwrap();
+    let inc = || call(counter, "increment", borsh::to_vec(&1u64).unwrap());
+
+    let wrong_chain = SignedTx::sign(
+        Transaction {
+            chain_id: "other-chain".into(),
+            nonce: 2,
+            gas_limit: GAS,
+            kind: inc(),
+        },
+        &dev,
+    );
+    let err = a.chain.check_tx(&wrong_chain).unwrap_err();
+    assert!(err.to_string().contains("other-chain"), "{err}");
+
+    let mut forged = sign(&dev, 2, inc());
+    forged.tx.nonce = 3; // signed for nonce 2: recovers some other key or none
+    assert!(matches!(
+        a.chain.check_tx(&forged),
+        Err(ChainError::BadSignature | ChainError::NotPermitted(_))
+    ));
+
+    let replay = sign(&dev, 1, inc());
+    let err = a.chain.check_tx(&replay).unwrap_err();
+    assert!(err.to_string().contains("replay"), "{err}");
+
+    let huge = sign(&dev, 2, call(counter, "increment", vec![0; 2 << 20]));
+    let err = a.chain.check_tx(&huge).unwrap_err();
+    assert!(matches!(err, ChainError::TxTooLarge { .. }), "{err}");
+    assert!(SignedTx::decode(&huge.to_bytes(), a.chain.params()).is_err());
+    assert!(SignedTx::decode(b"\x01garbage", a.chain.params()).is_err());
+
+    let mut cheap = sign(&dev, 2, inc());
+    cheap.tx.gas_limit = 10;
+    let cheap = SignedTx::sign(cheap.tx, &dev);
+    let err = a.chain.check_tx(&cheap).unwrap_err();
+    assert!(err.to_string().contains("intrinsic"), "{err}");
+
+    let stranger = Keypair::dev("stranger");
+    let err = a.chain.check_tx(&sign(&stranger, 0, inc())).unwrap_err();
+    assert!(err.to_string().contains("not permitted"), "{err}");
+
+    // A proposer leaves all of them out; the good one goes in.
+    let good = sign(&dev, 2, inc());
+    assert!(a.chain.check_tx(&good).is_ok());
+    let executed = a
+        .chain
+        .propose(
+            vec![
+                wrong_chain.clone(),
+                forged.clone(),
+                replay,
+                huge,
+                cheap,
+                good,
+            ],
+            1_700_000_050_000,
+            Address::default(),
+        )
+        .unwrap();
+    assert_eq!(executed.block.txs.len(), 1);
+
+    // A block carrying a bad transaction, or lying about its results, fails validation.
+    let mut bad = executed.block.clone();
+    bad.txs.push(forged);
+    let err = a.chain.validate(&bad).unwrap_err();
+    assert!(matches!(err, ChainError::InvalidBlock(_)), "{err}");
+    let mut lying = executed.block.clone();
+    lying.header.state_root[0] ^= 1;
+    let err = a.chain.validate(&lying).unwrap_err();
+    assert!(err.to_string().contains("state_root"), "{err}");
+    let mut stale = executed.block.clone();
+    stale.header.time_ms = head.time_ms;
+    assert!(
+        a.chain
+            .validate(&stale)
+            .unwrap_err()
+            .to_string()
+            .contains("time")
+    );
+
+    assert_eq!(a.chain.head().unwrap(), head, "nothing was committed");
+    assert_eq!(get(&a, counter), 1);
+}
+
+#[test]
+fn failed_calls_keep_their_receipt_and_nonce_but_no_writes() {
+    let g = genesis(Mode::Consortium);
+    let a = node(&g);
+    let dev = Keypair::dev("dev0");
+    let counter = deploy_counter(&[&a], &dev, 0, u64::MAX - 1);
+    let mut out_of_gas = sign(
+        &dev,
+        4,
+        call(counter, "increment", borsh::to_vec(&1u64).unwrap()),
+    );
+    out_of_gas.tx.gas_limit = 40_000;
+    let out_of_gas = SignedTx::sign(out_of_gas.tx, &dev);
+    let (_, receipts) = produce(
+        &[&a],
+        vec![
+            sign(&dev, 2, call(counter, "no_such_method", Vec::new())),
+            sign(
+                &dev,
+                3,
+                call(counter, "increment", borsh::to_vec(&5u64).unwrap()),
+            ),
+            out_of_gas,
+            sign(
+                &dev,
+                5,
+                call(counter, "increment", borsh::to_vec(&1u64).unwrap()),
+            ),
+        ],
+        1_700_000_060_000,
+    );
+    let kinds: Vec<_> = receipts
+        .iter()
+        .map(|r| r.error.as_ref().map(|e| e.kind.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            Some("contract_error"),
+            Some("contract_error"),
+            Some("out_of_gas"),
+            None
+        ]
+    );
+    assert_eq!(
+        receipts[0].error.as_ref().unwrap().code,
+        Some(1),
+        "unknown method"
+    );
+    assert_eq!(
+        receipts[1].error.as_ref().unwrap().code,
+        Some(100),
+        "the counter's overflow"
+    );
+    assert_eq!(receipts[2].gas_used, 40_000);
+    assert!(receipts[1].events.is_empty());
+    assert_eq!(get(&a, counter), u64::MAX);
+    assert_eq!(a.chain.account(&dev.address()).unwrap().nonce, 6);
+}
+
+#[test]
+fn consortium_admins_decide_who_transacts_and_deploys() {
+    let g = genesis(Mode::Private);
+    let a = node(&g);
+    let admin = Keypair::dev("dev0");
+    let member = Keypair::dev("dev1");
+    let newcomer = Keypair::dev("newcomer");
+    let permit = |account: Address| TxKind::Permit {
+        account,
+        deploy: false,
+        transact: true,
+    };
+    assert!(
+        a.chain
+            .check_tx(&sign(
+                &newcomer,
+                0,
+                TxKind::Transfer {
+                    to: admin.address(),
+                    amount: 0
+                }
+            ))
+            .is_err()
+    );
+    let (_, receipts) = produce(
+        &[&a],
+        vec![
+            sign(&member, 0, permit(newcomer.address())),
+            sign(&admin, 0, permit(newcomer.address())),
+            sign(
+                &admin,
+                1,
+                TxKind::Transfer {
+                    to: newcomer.address(),
+                    amount: 500,
+                },
+            ),
+        ],
+        1_700_000_070_000,
+    );
+    let err = receipts[0].error.as_ref().unwrap();
+    assert_eq!(err.kind, "unauthorized");
+    assert!(err.message.contains("not an admin"), "{}", err.message);
+    assert!(receipts[1].is_ok() && receipts[2].is_ok());
+    assert_eq!(a.chain.account(&newcomer.address()).unwrap().balance, 500);
+
+    // The newcomer transacts now, but may not deploy.
+    let (_, receipts) = produce(
+        &[&a],
+        vec![
+            sign(
+                &newcomer,
+                0,
+                TxKind::Transfer {
+                    to: member.address(),
+                    amount: 1_000,
+                },
+            ),
+            sign(
+                &newcomer,
+                1,
+                TxKind::Upload {
+                    wasm: wasm("counter"),
+                },
+            ),
+        ],
+        1_700_000_080_000,
+    );
+    assert_eq!(
+        receipts[0].error.as_ref().unwrap().kind,
+        "insufficient_balance"
+    );
+    assert_eq!(receipts[1].error.as_ref().unwrap().kind, "unauthorized");
+}
+
+#[test]
+fn instantiation_addresses_cannot_be_squatted_or_reused() {
+    let g = genesis(Mode::Open);
+    let a = node(&g);
+    let (dev0, dev1) = (Keypair::dev("dev0"), Keypair::dev("dev1"));
+    let first = deploy_counter(&[&a], &dev0, 0, 1);
+    let again = |key: &Keypair, nonce| {
+        sign(
+            key,
+            nonce,
+            TxKind::Instantiate {
+                code: bot_engine::CodeHash::of(&wasm("counter")).0,
+                salt: b"counter".to_vec(),
+                init: Some("new".into()),
+                args: borsh::to_vec(&9u64).unwrap(),
+            },
+        )
+    };
+    let (_, receipts) = produce(
+        &[&a],
+        vec![again(&dev0, 2), again(&dev1, 0)],
+        1_700_000_090_000,
+    );
+    assert_eq!(receipts[0].error.as_ref().unwrap().kind, "address_taken");
+    let second = receipts[1].contract.unwrap();
+    assert_ne!(first, second);
+    assert_eq!((get(&a, first), get(&a, second)), (1, 9));
+}
+
+#[test]
+fn a_store_reopens_at_its_height_and_refuses_another_genesis() {
+    let g = genesis(Mode::Consortium);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.redb");
+    let engine = || Engine::new(EngineConfig::default()).unwrap();
+    let head = {
+        let n = Node {
+            _dir: tempfile::tempdir().unwrap(),
+            chain: Chain::open(StateDb::open(&path).unwrap(), &g, engine()).unwrap(),
+        };
+        deploy_counter(&[&n], &Keypair::dev("dev0"), 0, 3);
+        n.chain.head().unwrap()
+    };
+    let chain = Chain::open(StateDb::open(&path).unwrap(), &g, engine()).unwrap();
+    assert_eq!(chain.head().unwrap(), head);
+    drop(chain);
+    let mut other = g.clone();
+    other.chain_id = "another".into();
+    let Err(err) = Chain::open(StateDb::open(&path).unwrap(), &other, engine()) else {
+        panic!("another genesis was accepted");
+    };
+    assert!(err.to_string().contains("another genesis"), "{err}");
+}
