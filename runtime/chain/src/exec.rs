@@ -540,3 +540,53 @@ impl Executor<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bot_state::{BlockRecord, StateDb};
+
+    #[test]
+    fn scans_merge_the_blocks_pending_writes_over_committed_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = StateDb::open(&dir.path().join("s.redb")).unwrap();
+        let me = Address([7; 20]);
+        let other = Address([8; 20]);
+        let mut base = Changes::new();
+        for k in [b"a1", b"a2", b"a3", b"b1"] {
+            base.insert(layout::storage(&me, k), Some(k.to_vec()));
+        }
+        base.insert(layout::storage(&other, b"a0"), Some(b"x".to_vec()));
+        let prepared = db.prepare(0, base).unwrap();
+        db.commit(prepared, &BlockRecord::default()).unwrap();
+
+        let view = BlockView::new(db.snapshot().unwrap());
+        view.write(layout::storage(&me, b"a2"), None);
+        view.write(layout::storage(&me, b"a4"), Some(b"new".to_vec()));
+        view.write(layout::storage(&me, b"a1"), Some(b"changed".to_vec()));
+        let keys = |range: KeyRange, order, limit| -> Vec<(String, String)> {
+            view.scan(&me, &range, order, limit)
+                .unwrap()
+                .into_iter()
+                .map(|(k, v)| (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap()))
+                .collect()
+        };
+        let a = KeyRange::with_prefix(b"a", None, None);
+        assert_eq!(
+            keys(a.clone(), Order::Ascending, 10),
+            [("a1", "changed"), ("a3", "a3"), ("a4", "new")].map(|(k, v)| (k.into(), v.into()))
+        );
+        assert_eq!(
+            keys(a.clone(), Order::Descending, 2),
+            [("a4", "new"), ("a3", "a3")].map(|(k, v)| (k.into(), v.into()))
+        );
+        assert_eq!(keys(KeyRange::default(), Order::Ascending, 10).len(), 4);
+        // Rolling back restores the committed view.
+        let mark = view.mark();
+        view.write(layout::storage(&me, b"a3"), None);
+        assert_eq!(keys(a.clone(), Order::Ascending, 10).len(), 2);
+        view.rollback(mark);
+        assert_eq!(keys(a, Order::Ascending, 10).len(), 3);
+        assert_eq!(view.get(&other, b"a0").unwrap(), Some(b"x".to_vec()));
+    }
+}
