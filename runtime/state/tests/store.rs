@@ -221,3 +221,15 @@ fn node_notes_are_kept_outside_the_state_root() {
     assert_eq!(db.aux(b"other").unwrap(), Some(b"kept".to_vec()));
     assert_eq!(db.root(0).unwrap(), Some(root));
 }
+
+#[test]
+fn removing_a_key_that_was_never_set_changes_nothing() {
+    let (_d1, one) = open();
+    let (_d2, two) = open();
+    let a = commit(&one, 0, &[("k", Some("v"))]);
+    let b = commit(&two, 0, &[("k", Some("v")), ("never", None)]);
+    assert_eq!(a, b);
+    let c = commit(&two, 1, &[("also never", None)]);
+    assert_eq!(b, c);
+    two.prove(b"never", 1).unwrap().verify(&c).unwrap();
+}
