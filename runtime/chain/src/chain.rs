@@ -42,8 +42,9 @@ pub struct Chain {
     params: Params,
 }
 
+/// Over the genesis's borsh encoding: independent of how its JSON file is formatted.
 fn genesis_hash(genesis: &Genesis) -> Hash {
-    Sha256::digest(genesis.to_json().as_bytes()).into()
+    Sha256::digest(borsh::to_vec(genesis).unwrap_or_default()).into()
 }
 
 impl Chain {
@@ -193,7 +194,7 @@ impl Chain {
     /// The checks before a transaction enters the mempool: stateless rules, a nonce not yet
     /// used, and permission to transact. Returns the signer.
     pub fn check_tx(&self, tx: &SignedTx) -> Result<Address, ChainError> {
-        let signer = tx.check_stateless(&self.chain_id, &self.params)?;
+        let signer = tx.check_stateless(&self.chain_id, &self.params)?.signer;
         let view = BlockView::new(self.db.snapshot()?);
         let account = view.account(&signer)?;
         if tx.tx.nonce < account.nonce {
@@ -244,7 +245,7 @@ impl Chain {
             if txs.len() >= self.params.max_block_txs as usize {
                 break;
             }
-            let Ok(signer) = tx.check_stateless(&self.chain_id, &self.params) else {
+            let Ok(checked) = tx.check_stateless(&self.chain_id, &self.params) else {
                 continue;
             };
             let Some(total) = gas
@@ -253,8 +254,7 @@ impl Chain {
             else {
                 continue;
             };
-            let size = tx.to_bytes().len();
-            if let Ok(receipt) = executor.apply(&tx, signer, size)? {
+            if let Ok(receipt) = executor.apply(&tx, &checked)? {
                 gas = total;
                 receipts.push(receipt);
                 txs.push(tx);
@@ -302,7 +302,7 @@ impl Chain {
         let mut gas = 0u64;
         let mut receipts = Vec::new();
         for (i, tx) in block.txs.iter().enumerate() {
-            let signer = tx
+            let checked = tx
                 .check_stateless(&self.chain_id, &self.params)
                 .map_err(|e| ChainError::InvalidBlock(format!("transaction {i}: {e}")))?;
             gas = gas
@@ -311,10 +311,10 @@ impl Chain {
                 .ok_or_else(|| {
                     ChainError::InvalidBlock("transactions exceed the block gas limit".into())
                 })?;
-            match executor.apply(tx, signer, tx.to_bytes().len())? {
+            match executor.apply(tx, &checked)? {
                 Ok(receipt) => receipts.push(receipt),
                 Err(skip) => {
-                    return invalid(format!("transaction {i}: {}", skip.reason(&signer)));
+                    return invalid(format!("transaction {i}: {}", skip.reason(&checked.signer)));
                 }
             }
         }
@@ -353,7 +353,8 @@ impl Chain {
         executor: &Executor<'_>,
     ) -> Result<Executed, ChainError> {
         let prepared = self.db.prepare(height, executor.view.take_changes())?;
-        let tx_hashes: Vec<Hash> = txs.iter().map(SignedTx::hash).collect();
+        // Each receipt carries its transaction's hash, computed once by the stateless check.
+        let tx_hashes: Vec<Hash> = receipts.iter().map(|r| r.tx_hash).collect();
         let receipt_hashes: Vec<Hash> = receipts.iter().map(Receipt::hash).collect();
         let header = Header {
             chain_id: self.chain_id.clone(),
@@ -419,7 +420,7 @@ impl Chain {
 
     /// What `tx` would do if it ran next, without committing: its receipt and gas.
     pub fn simulate(&self, tx: &SignedTx) -> Result<Receipt, ChainError> {
-        let signer = tx.check_stateless(&self.chain_id, &self.params)?;
+        let checked = tx.check_stateless(&self.chain_id, &self.params)?;
         let head = self.head()?;
         let executor = Executor {
             engine: &self.engine,
@@ -427,9 +428,9 @@ impl Chain {
             block: self.context(head.height + 1, head.time_ms + 1),
             params: &self.params,
         };
-        match executor.apply(tx, signer, tx.to_bytes().len())? {
+        match executor.apply(tx, &checked)? {
             Ok(receipt) => Ok(receipt),
-            Err(skip) => Err(ChainError::Rejected(skip.reason(&signer))),
+            Err(skip) => Err(ChainError::Rejected(skip.reason(&checked.signer))),
         }
     }
 }

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::genesis::{Access, Params, Permission};
 use crate::layout::{self, AccountState};
 use crate::receipt::{Receipt, ReceiptEvent, TxError};
-use crate::tx::{SignedTx, TxKind, intrinsic_gas};
+use crate::tx::{Checked, SignedTx, TxKind, intrinsic_gas};
 use crate::{ChainError, Hash};
 
 /// Committed state with the block's pending writes on top: the engine's [`Host`] while a
@@ -133,29 +133,11 @@ impl Host for BlockView {
             return Ok(Vec::new());
         }
         let prefix = layout::storage_prefix(contract);
-        let start = range
-            .start
-            .as_ref()
-            .map_or_else(|| prefix.clone(), |s| layout::storage(contract, s));
-        let end = match &range.end {
-            Some(e) => Some(layout::storage(contract, e)),
-            None => {
-                // Just past every key of this contract: the prefix with its last byte + 1
-                // (addresses end the prefix, so a 0xff tail carries over).
-                let mut end = prefix.clone();
-                loop {
-                    match end.pop() {
-                        Some(0xff) => continue,
-                        Some(b) => {
-                            end.push(b + 1);
-                            break Some(end);
-                        }
-                        None => break None,
-                    }
-                }
-            }
-        };
-        let in_range = |k: &[u8]| k >= start.as_slice() && end.as_deref().is_none_or(|e| k < e);
+        let within = |k: &Option<Vec<u8>>| k.as_ref().map(|k| layout::storage(contract, k));
+        // The contract's keys, narrowed to `range`: bounds of the global key space.
+        let global = KeyRange::with_prefix(&prefix, within(&range.start), within(&range.end));
+        let start = global.start.unwrap_or_default();
+        let end = global.end;
         let pending = self.pending();
         let overlay: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = pending
             .changes
@@ -176,7 +158,6 @@ impl Host for BlockView {
             .map_err(host_error)?;
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
         for (k, v) in overlay {
-            debug_assert!(in_range(k));
             match v {
                 Some(v) => merged.insert(k.clone(), v.clone()),
                 None => merged.remove(k),
@@ -291,15 +272,19 @@ impl Effect {
 }
 
 impl Executor<'_> {
-    /// Executes `tx` (already checked statelessly, signed by `signer`) on top of the block so
-    /// far. `Err(Skip)` leaves the state untouched; a receipt (success or failure) means the
-    /// nonce advanced and the transaction belongs in the block.
+    /// Executes `tx` (as `checked` statelessly) on top of the block so far. `Err(Skip)` leaves
+    /// the state untouched; a receipt (success or failure) means the nonce advanced and the
+    /// transaction belongs in the block.
     pub fn apply(
         &self,
         tx: &SignedTx,
-        signer: Address,
-        size: usize,
+        checked: &Checked,
     ) -> Result<Result<Receipt, Skip>, ChainError> {
+        let Checked {
+            signer,
+            size,
+            hash: tx_hash,
+        } = *checked;
         let mut account = self.view.account(&signer)?;
         if tx.tx.nonce != account.nonce {
             return Ok(Err(Skip::Nonce {
@@ -315,7 +300,6 @@ impl Executor<'_> {
         self.view.put_account(&signer, &account);
         let intrinsic = intrinsic_gas(self.params, size);
         let budget = tx.tx.gas_limit.saturating_sub(intrinsic);
-        let tx_hash = tx.hash();
         let mark = self.view.mark();
         let effect = self.effect(tx, signer, &access, budget, tx_hash)?;
         if effect.error.is_some() {

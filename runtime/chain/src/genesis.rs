@@ -93,13 +93,13 @@ pub struct Access {
     pub deploy: Permission,
     pub transact: Permission,
     /// Accounts that may send `Permit` transactions.
-    #[serde(with = "crate::hex_serde::address_set")]
+    #[serde(with = "crate::json_forms::address_set")]
     pub admins: BTreeSet<Address>,
     /// Accounts listed for deploying.
-    #[serde(with = "crate::hex_serde::address_set")]
+    #[serde(with = "crate::json_forms::address_set")]
     pub deployers: BTreeSet<Address>,
     /// Accounts listed for transacting.
-    #[serde(with = "crate::hex_serde::address_set")]
+    #[serde(with = "crate::json_forms::address_set")]
     pub transactors: BTreeSet<Address>,
 }
 
@@ -118,7 +118,7 @@ pub struct Access {
 pub struct Validator {
     pub name: String,
     /// Compressed SEC1 secp256k1 key (33 bytes, hex in JSON).
-    #[serde(with = "crate::hex_serde::bytes")]
+    #[serde(with = "crate::json_forms::bytes")]
     pub public_key: Vec<u8>,
     pub power: u64,
 }
@@ -135,14 +135,23 @@ pub struct Validator {
 )]
 #[serde(deny_unknown_fields)]
 pub struct Account {
-    #[serde(with = "crate::hex_serde::address")]
+    #[serde(with = "crate::json_forms::address")]
     pub address: Address,
     /// A decimal string in JSON (u128 does not fit a JSON number).
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::json_forms::decimal")]
     pub balance: u128,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    borsh::BorshSerialize,
+    borsh::BorshDeserialize,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Genesis {
     pub chain_id: String,
@@ -251,16 +260,45 @@ impl Genesis {
     }
 }
 
-mod decimal {
-    use serde::{Deserialize, Deserializer, Serializer};
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    pub fn serialize<S: Serializer>(value: &u128, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&value.to_string())
+    fn sample() -> Genesis {
+        let v = Genesis::validator("v0", &Keypair::dev("v0"), 1);
+        Genesis::new(
+            "bot-dev",
+            1,
+            vec![v],
+            &[Keypair::dev("dev0").address()],
+            Mode::Consortium,
+        )
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+    #[test]
+    fn genesis_files_round_trip_and_wrong_ones_name_the_field() {
+        let g = sample();
+        assert_eq!(Genesis::from_json(&g.to_json()).unwrap(), g);
+
+        let unknown = g.to_json().replacen("\"chain_id\"", "\"chian_id\"", 1);
+        let err = Genesis::from_json(&unknown).unwrap_err().to_string();
+        assert!(err.contains("chian_id"), "{err}");
+
+        let mut bad_key = g.clone();
+        bad_key.validators[0].public_key = vec![5; 33]; // 0x05 is no SEC1 tag
+        let err = Genesis::from_json(&bad_key.to_json())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("validators.v0.public_key"), "{err}");
+
+        let mut no_validators = g;
+        no_validators.validators.clear();
+        assert!(
+            no_validators
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("validators")
+        );
     }
 }

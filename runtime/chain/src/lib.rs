@@ -13,7 +13,7 @@ mod block;
 mod chain;
 mod exec;
 mod genesis;
-mod hex_serde;
+mod json_forms;
 mod keys;
 pub mod layout;
 mod receipt;
@@ -26,7 +26,7 @@ pub use exec::contract_address;
 pub use genesis::{Access, Account, Genesis, Mode, Params, Permission, Validator};
 pub use keys::{Keypair, address_of, recover};
 pub use receipt::{Receipt, ReceiptEvent, TxError};
-pub use tx::{SignedTx, Transaction, TxKind, intrinsic_gas, signing_digest};
+pub use tx::{Checked, SignedTx, Transaction, TxKind, intrinsic_gas, signing_digest};
 
 use bot_engine::Address;
 

@@ -87,6 +87,16 @@ pub fn intrinsic_gas(params: &Params, size: usize) -> u64 {
         .saturating_add(params.tx_byte_gas.saturating_mul(size as u64))
 }
 
+/// A transaction that passed [`SignedTx::check_stateless`], with what the check computed and
+/// execution needs again (encoded once per transaction, not once per use).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checked {
+    pub signer: Address,
+    /// Encoded size in bytes.
+    pub size: usize,
+    pub hash: Hash,
+}
+
 impl SignedTx {
     pub fn sign(tx: Transaction, key: &Keypair) -> SignedTx {
         let (signature, recovery_id) = key.sign_digest(&signing_digest(&tx));
@@ -123,15 +133,16 @@ impl SignedTx {
             .ok_or(ChainError::BadSignature)
     }
 
-    /// Every check that needs no state; returns the signer.
-    pub fn check_stateless(&self, chain_id: &str, params: &Params) -> Result<Address, ChainError> {
+    /// Every check that needs no state.
+    pub fn check_stateless(&self, chain_id: &str, params: &Params) -> Result<Checked, ChainError> {
         if self.tx.chain_id != chain_id {
             return Err(ChainError::WrongChain {
                 expected: chain_id.to_string(),
                 got: self.tx.chain_id.clone(),
             });
         }
-        let size = self.to_bytes().len();
+        let bytes = self.to_bytes();
+        let size = bytes.len();
         if size > params.max_tx_bytes {
             return Err(ChainError::TxTooLarge {
                 size,
@@ -169,6 +180,10 @@ impl SignedTx {
             }
             _ => {}
         }
-        self.signer()
+        Ok(Checked {
+            signer: self.signer()?,
+            size,
+            hash: Sha256::digest(&bytes).into(),
+        })
     }
 }

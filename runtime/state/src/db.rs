@@ -83,10 +83,17 @@ fn position(height: u64, index: u32) -> [u8; 12] {
     k
 }
 
-fn read_height(bytes: &[u8]) -> Result<u64, StateError> {
-    Ok(u64::from_le_bytes(bytes.try_into().map_err(|_| {
-        StateError::Corrupt(format!("the stored height has {} bytes", bytes.len()))
-    })?))
+/// The committed height recorded in `meta`; `None` before genesis.
+fn committed_height(
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> Result<Option<u64>, StateError> {
+    let Some(value) = meta.get(HEIGHT)? else {
+        return Ok(None);
+    };
+    let bytes = value.value();
+    Ok(Some(u64::from_le_bytes(bytes.try_into().map_err(
+        |_| StateError::Corrupt(format!("the stored height has {} bytes", bytes.len())),
+    )?)))
 }
 
 fn to_hash(bytes: &[u8], what: &str) -> Result<Hash, StateError> {
@@ -123,10 +130,7 @@ impl StateDb {
     /// The last committed height; `None` before genesis.
     pub fn height(&self) -> Result<Option<u64>, StateError> {
         let txn = self.db.begin_read()?;
-        let meta = txn.open_table(META)?;
-        meta.get(HEIGHT)?
-            .map(|v| read_height(v.value()))
-            .transpose()
+        committed_height(&txn.open_table(META)?)
     }
 
     /// The state root after `height`.
@@ -142,11 +146,7 @@ impl StateDb {
     /// A consistent view of the latest committed state; later commits do not change it.
     pub fn snapshot(&self) -> Result<Snapshot, StateError> {
         let txn = self.db.begin_read()?;
-        let meta = txn.open_table(META)?;
-        let height = meta
-            .get(HEIGHT)?
-            .map(|v| read_height(v.value()))
-            .transpose()?;
+        let height = committed_height(&txn.open_table(META)?)?;
         Ok(Snapshot {
             height,
             state: txn.open_table(STATE)?,
@@ -155,11 +155,7 @@ impl StateDb {
 
     fn tree_view(&self) -> Result<(TreeView, Option<u64>), StateError> {
         let txn = self.db.begin_read()?;
-        let meta = txn.open_table(META)?;
-        let height = meta
-            .get(HEIGHT)?
-            .map(|v| read_height(v.value()))
-            .transpose()?;
+        let height = committed_height(&txn.open_table(META)?)?;
         Ok((
             TreeView {
                 nodes: txn.open_table(NODES)?,
@@ -201,10 +197,7 @@ impl StateDb {
         let txn = self.db.begin_write()?;
         {
             let mut meta = txn.open_table(META)?;
-            let committed = meta
-                .get(HEIGHT)?
-                .map(|v| read_height(v.value()))
-                .transpose()?;
+            let committed = committed_height(&meta)?;
             if committed != prepared.base {
                 return Err(StateError::OutOfOrder {
                     requested: prepared.height,

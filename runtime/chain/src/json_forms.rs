@@ -1,4 +1,5 @@
-//! JSON forms of binary values: `0x`-prefixed hex strings.
+//! JSON forms of values JSON has no type for: bytes and addresses as `0x`-prefixed hex,
+//! u128 as a decimal string.
 
 pub mod bytes {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -43,5 +44,19 @@ pub mod address_set {
             .iter()
             .map(|a| a.parse().map_err(serde::de::Error::custom))
             .collect()
+    }
+}
+
+pub mod decimal {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&value.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
