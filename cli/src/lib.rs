@@ -3,7 +3,10 @@
 //! integration tests use too.
 
 pub use bot_build as build;
+pub mod chain_cmds;
 pub mod check;
+pub mod client;
 pub mod demo;
+pub mod devnet;
 pub mod new;
 pub mod run;

@@ -18,6 +18,9 @@ struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// The node's JSON-RPC URL (default: $BOT_RPC, else the local devnet's first validator).
+    #[arg(long, global = true)]
+    rpc: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -81,6 +84,86 @@ enum Command {
         #[arg(long, value_enum, default_value = "cranelift")]
         compiler: CompilerArg,
     },
+    /// Start a local devnet of N validators on loopback (resumes from disk), until Ctrl-C.
+    Devnet {
+        /// How many validators (default 1 for a new devnet).
+        #[arg(long)]
+        nodes: Option<usize>,
+        /// The devnet's folder (default ~/.bot/devnet, or $BOT_HOME/devnet).
+        #[arg(long)]
+        home: Option<PathBuf>,
+        /// Delete the devnet's state and start a new chain.
+        #[arg(long)]
+        reset: bool,
+    },
+    /// Run one validator from its home (what `devnet` runs N of).
+    Node {
+        /// The validator's home, e.g. ~/.bot/devnet/node0.
+        #[arg(long)]
+        home: PathBuf,
+    },
+    /// Manage signing keys (kept in ~/.bot/keys; devnet accounts need none).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Upload a contract's code and instantiate it; prints its address.
+    Deploy {
+        /// The contract's .wasm file.
+        file: PathBuf,
+        /// Run this method as the contract's initializer.
+        #[arg(long)]
+        init: Option<String>,
+        /// The initializer's arguments: a JSON object keyed by parameter name.
+        #[arg(long)]
+        init_args: Option<String>,
+        /// Salt for the contract's address (default: unique per deployment).
+        #[arg(long)]
+        salt: Option<String>,
+        /// The signing key's name.
+        #[arg(long, default_value = "alice")]
+        from: String,
+    },
+    /// Call a contract method in a transaction and wait for its receipt.
+    Call {
+        /// The contract's address (0x + 40 hex digits).
+        contract: String,
+        method: String,
+        /// The arguments: a JSON object keyed by parameter name, e.g. '{"by": 2}'.
+        #[arg(long)]
+        args: Option<String>,
+        #[arg(long, default_value = "alice")]
+        from: String,
+        /// Gas the transaction may use (default: estimated by a dry run, with margin).
+        #[arg(long)]
+        gas_limit: Option<u64>,
+    },
+    /// Run a read-only contract method on the latest state (no transaction).
+    Query {
+        contract: String,
+        method: String,
+        #[arg(long)]
+        args: Option<String>,
+    },
+    /// Show a transaction and its receipt.
+    Tx {
+        /// The transaction's hash.
+        hash: String,
+    },
+    /// Show a block by height, 0x hash or `latest`.
+    Block { id: String },
+    /// The chain's height, app hash and peers as the node sees them.
+    Status,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key from the system's randomness.
+    New { name: String },
+    /// List stored keys and the devnet accounts.
+    List,
+    /// Show a key's address and public key.
+    Show { name: String },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -127,7 +210,152 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<ExitCode> {
+    let rpc = || -> Result<cargo_bot::client::Rpc> {
+        Ok(cargo_bot::client::Rpc::new(
+            &cargo_bot::client::resolve_rpc(cli.rpc.as_deref())?,
+        ))
+    };
     match &cli.command {
+        Command::Devnet { nodes, home, reset } => {
+            init_logs();
+            let dir = home
+                .clone()
+                .unwrap_or_else(cargo_bot::client::default_devnet_home);
+            cargo_bot::chain_cmds::devnet(cli.json, &dir, *nodes, *reset)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Node { home } => {
+            init_logs();
+            cargo_bot::chain_cmds::node(home)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys { command } => keys(cli.json, command),
+        Command::Deploy {
+            file,
+            init,
+            init_args,
+            salt,
+            from,
+        } => {
+            let d = cargo_bot::chain_cmds::deploy(
+                &rpc()?,
+                from,
+                file,
+                init.as_deref(),
+                init_args.as_deref(),
+                salt.as_deref(),
+            )?;
+            if cli.json {
+                println!("{}", d.out);
+            } else if d.ok {
+                println!(
+                    "deployed {} at {}",
+                    file.display(),
+                    d.out["address"].as_str().unwrap_or_default()
+                );
+                println!(
+                    "  code hash  {}",
+                    d.out["code_hash"].as_str().unwrap_or_default()
+                );
+                println!(
+                    "  tx         {} (block {})",
+                    d.out["tx_hash"].as_str().unwrap_or_default(),
+                    d.out["height"]
+                );
+                println!(
+                    "  gas used   {} (upload {})",
+                    d.out["gas_used"], d.out["upload_gas_used"]
+                );
+            } else {
+                println!("deploy FAILED: {}", serde_json::to_string_pretty(&d.out)?);
+            }
+            Ok(if d.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Call {
+            contract,
+            method,
+            args,
+            from,
+            gas_limit,
+        } => {
+            let (receipt, ok) = cargo_bot::chain_cmds::call(
+                &rpc()?,
+                from,
+                contract,
+                method,
+                args.as_deref(),
+                *gas_limit,
+            )?;
+            print_receipt(cli.json, method, &receipt);
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Query {
+            contract,
+            method,
+            args,
+        } => {
+            let (out, ok) =
+                cargo_bot::chain_cmds::query(&rpc()?, contract, method, args.as_deref())?;
+            print_receipt(cli.json, method, &out);
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Tx { hash } => {
+            let tx = cargo_bot::chain_cmds::tx(&rpc()?, hash)?;
+            println!(
+                "{}",
+                if cli.json {
+                    tx.to_string()
+                } else {
+                    serde_json::to_string_pretty(&tx)?
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Block { id } => {
+            let block = cargo_bot::chain_cmds::block(&rpc()?, id)?;
+            println!(
+                "{}",
+                if cli.json {
+                    block.to_string()
+                } else {
+                    serde_json::to_string_pretty(&block)?
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status => {
+            let rpc = rpc()?;
+            let status = rpc.status()?;
+            if cli.json {
+                println!("{status}");
+            } else {
+                println!(
+                    "chain     {}",
+                    status["chain_id"].as_str().unwrap_or_default()
+                );
+                println!("rpc       {}", rpc.url());
+                println!("height    {}", status["height"]);
+                println!(
+                    "app hash  {}",
+                    status["app_hash"].as_str().unwrap_or_default()
+                );
+                println!("peers     {}", status["peers"]);
+                println!("mempool   {}", status["mempool"]);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check { file } => check(cli.json, file),
         Command::Abi { file } => abi(file),
         Command::Demo => demo(cli.json),
@@ -458,4 +686,84 @@ fn run_contract(json: bool, args: cargo_bot::run::RunArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BOT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(
+            "info,arc_malachitebft_core_consensus=warn,arc_malachitebft_engine=warn,arc_malachitebft_network=off,libp2p=warn,ractor=warn",
+        ));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn print_receipt(json: bool, method: &str, r: &serde_json::Value) {
+    if json {
+        println!("{r}");
+        return;
+    }
+    if r["status"] == "ok" {
+        println!("{method} -> {}   gas {}", r["result"], r["gas_used"]);
+    } else {
+        println!(
+            "{method} FAILED ({}): {}   gas {}",
+            r["error"]["kind"].as_str().unwrap_or_default(),
+            r["error"]["message"].as_str().unwrap_or_default(),
+            r["gas_used"]
+        );
+    }
+    if let Some(h) = r["tx_hash"].as_str() {
+        println!("  tx {h} (block {})", r["height"]);
+    }
+    for e in r["events"].as_array().into_iter().flatten() {
+        println!(
+            "  event {} {}",
+            e["name"].as_str().unwrap_or_default(),
+            e["data"]
+        );
+    }
+}
+
+fn keys(json: bool, command: &KeysCommand) -> Result<ExitCode> {
+    let show = |name: &str, key: &bot_chain::Keypair| json!({ "name": name, "address": key.address().to_string(), "public_key": format!("0x{}", hex::encode(key.public_key())) });
+    let rows = match command {
+        KeysCommand::New { name } => vec![show(name, &cargo_bot::client::new_key(name)?)],
+        KeysCommand::Show { name } => vec![show(name, &cargo_bot::client::key(name)?)],
+        KeysCommand::List => {
+            let mut rows: Vec<_> = cargo_bot::client::list_keys()?
+                .iter()
+                .map(|(n, k)| show(n, k))
+                .collect();
+            for name in cargo_bot::client::DEV_ACCOUNTS {
+                let mut row = show(name, &bot_chain::Keypair::dev(name));
+                row["devnet"] = json!(true);
+                rows.push(row);
+            }
+            rows
+        }
+    };
+    if json {
+        let out = if matches!(command, KeysCommand::List) {
+            json!(rows)
+        } else {
+            rows[0].clone()
+        };
+        println!("{out}");
+    } else {
+        for r in rows {
+            let tag = if r["devnet"] == true {
+                "  (devnet account)"
+            } else {
+                ""
+            };
+            println!(
+                "{:<12} {}{tag}",
+                r["name"].as_str().unwrap_or_default(),
+                r["address"].as_str().unwrap_or_default()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

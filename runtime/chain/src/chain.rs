@@ -418,6 +418,27 @@ impl Chain {
             .map_err(|e| ChainError::Engine(e.to_string()))
     }
 
+    /// The ABI of the contract at `contract` (its code's `bot:abi` section), if it has one.
+    pub fn contract_abi(
+        &self,
+        contract: &Address,
+    ) -> Result<Option<Arc<bot_abi::ContractAbi>>, ChainError> {
+        use bot_engine::Host as _;
+        let view = BlockView::new(self.db.snapshot()?);
+        let host_err = |e: bot_engine::HostError| ChainError::State(e.0);
+        let Some(code) = view.contract_code(contract).map_err(host_err)? else {
+            return Ok(None);
+        };
+        let Some(wasm) = view.code(&code).map_err(host_err)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .engine
+            .validate(&wasm)
+            .map_err(|e| ChainError::Engine(e.to_string()))?
+            .abi)
+    }
+
     /// What `tx` would do if it ran next, without committing: its receipt and gas.
     pub fn simulate(&self, tx: &SignedTx) -> Result<Receipt, ChainError> {
         let checked = tx.check_stateless(&self.chain_id, &self.params)?;

@@ -334,6 +334,21 @@ impl StateDb {
         Ok(txn.open_table(AUX)?.get(key)?.map(|v| v.value().to_vec()))
     }
 
+    /// Every note whose key starts with `prefix`, in key order.
+    pub fn aux_prefix(&self, prefix: &[u8]) -> Result<Entries, StateError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(AUX)?;
+        let mut out = Vec::new();
+        for entry in table.range::<&[u8]>(prefix..)? {
+            let (k, v) = entry?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
     /// Removes every note whose key starts with `prefix`.
     pub fn remove_aux_prefix(&self, prefix: &[u8]) -> Result<(), StateError> {
         let txn = self.db.begin_write()?;

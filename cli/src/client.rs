@@ -1,0 +1,238 @@
+//! Talking to a node: a JSON-RPC client over HTTP, where to find the local devnet, which key
+//! signs, and building, sending and waiting for transactions.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use bot_chain::{Keypair, SignedTx, Transaction, TxKind};
+use serde_json::{Value, json};
+
+/// Where `cargo bot` keeps keys and the default devnet: `$BOT_HOME`, else `~/.bot`.
+pub fn bot_home() -> PathBuf {
+    if let Some(dir) = std::env::var_os("BOT_HOME") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    home.join(".bot")
+}
+
+pub fn default_devnet_home() -> PathBuf {
+    bot_home().join("devnet")
+}
+
+/// The RPC to use: `--rpc`, else `$BOT_RPC`, else the first validator of the local devnet.
+pub fn resolve_rpc(flag: Option<&str>) -> Result<String> {
+    if let Some(url) = flag {
+        return Ok(url.to_string());
+    }
+    if let Ok(url) = std::env::var("BOT_RPC") {
+        return Ok(url);
+    }
+    let file = default_devnet_home().join("devnet.json");
+    let text = std::fs::read_to_string(&file).map_err(|_| {
+        anyhow!(
+            "no RPC given and no local devnet at {}: start one with `cargo bot devnet`, or pass --rpc URL",
+            file.display()
+        )
+    })?;
+    let devnet: Value =
+        serde_json::from_str(&text).with_context(|| format!("reading {}", file.display()))?;
+    devnet["validators"][0]["rpc"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("{} lists no validator", file.display()))
+}
+
+/// A JSON-RPC 2.0 client over HTTP.
+pub struct Rpc {
+    url: String,
+    agent: ureq::Agent,
+}
+
+/// An error the node returned (as opposed to not reaching it).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct RpcError {
+    pub code: i64,
+    pub message: String,
+}
+
+impl Rpc {
+    pub fn new(url: &str) -> Rpc {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(60)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Rpc {
+            url: url.to_string(),
+            agent,
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn call(&self, method: &str, params: Value) -> Result<Value> {
+        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+        let mut response = self
+            .agent
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .send_json(&body)
+            .with_context(|| format!("cannot reach the node at {}", self.url))?;
+        let reply: Value = response
+            .body_mut()
+            .read_json()
+            .with_context(|| format!("{} did not answer JSON-RPC", self.url))?;
+        if let Some(e) = reply.get("error") {
+            return Err(RpcError {
+                code: e["code"].as_i64().unwrap_or(0),
+                message: e["message"].as_str().unwrap_or("unknown error").to_string(),
+            }
+            .into());
+        }
+        Ok(reply["result"].clone())
+    }
+
+    pub fn status(&self) -> Result<Value> {
+        self.call("bot_status", json!([]))
+    }
+
+    /// Signs `kind` as `key` with its next nonce and a gas limit from a dry run (with margin),
+    /// sends it, and waits for its receipt.
+    pub fn transact(&self, key: &Keypair, kind: TxKind, gas_limit: Option<u64>) -> Result<Value> {
+        let tx = self.sign(key, kind, gas_limit)?;
+        let hash = self.send(&tx)?;
+        self.wait_receipt(&hash, Duration::from_secs(60))
+    }
+
+    pub fn sign(&self, key: &Keypair, kind: TxKind, gas_limit: Option<u64>) -> Result<SignedTx> {
+        let status = self.status()?;
+        let chain_id = status["chain_id"].as_str().unwrap_or_default().to_string();
+        let account = self.call("bot_getAccount", json!([key.address().to_string()]))?;
+        let nonce = account["nonce"].as_u64().unwrap_or(0);
+        let mut tx = Transaction {
+            chain_id,
+            nonce,
+            gas_limit: gas_limit.unwrap_or(100_000_000),
+            kind,
+        };
+        if gas_limit.is_none() {
+            let dry = self.call(
+                "bot_simulate",
+                json!([hex0x(&SignedTx::sign(tx.clone(), key).to_bytes())]),
+            )?;
+            if dry["status"] == "error" {
+                bail!(
+                    "the transaction would fail: {} ({})",
+                    dry["error"]["message"].as_str().unwrap_or_default(),
+                    dry["error"]["kind"].as_str().unwrap_or_default()
+                );
+            }
+            let used = dry["gas_used"].as_u64().unwrap_or(0);
+            tx.gas_limit = (used + used / 2 + 50_000).min(100_000_000);
+        }
+        Ok(SignedTx::sign(tx, key))
+    }
+
+    pub fn send(&self, tx: &SignedTx) -> Result<String> {
+        let sent = self.call("bot_sendTransaction", json!([hex0x(&tx.to_bytes())]))?;
+        Ok(sent["tx_hash"].as_str().unwrap_or_default().to_string())
+    }
+
+    pub fn wait_receipt(&self, hash: &str, timeout: Duration) -> Result<Value> {
+        let start = Instant::now();
+        loop {
+            let receipt = self.call("bot_getReceipt", json!([hash]))?;
+            if !receipt.is_null() {
+                return Ok(receipt);
+            }
+            if start.elapsed() > timeout {
+                bail!(
+                    "transaction {hash} was not committed within {}s",
+                    timeout.as_secs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+pub fn hex0x(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+/// Named accounts every devnet funds (their keys derive from the name: for development only).
+pub const DEV_ACCOUNTS: [&str; 8] = [
+    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
+];
+
+fn keys_dir() -> PathBuf {
+    bot_home().join("keys")
+}
+
+/// The key called `name`: from the key store, or a devnet account's.
+pub fn key(name: &str) -> Result<Keypair> {
+    let path = keys_dir().join(format!("{name}.key"));
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return hex::decode(text.trim())
+            .ok()
+            .and_then(|b| Keypair::from_secret(&b))
+            .ok_or_else(|| anyhow!("{} does not hold a secp256k1 secret key", path.display()));
+    }
+    if DEV_ACCOUNTS.contains(&name) {
+        return Ok(Keypair::dev(name));
+    }
+    bail!(
+        "no key `{name}`: create it with `cargo bot keys new {name}`, or use a devnet account ({})",
+        DEV_ACCOUNTS.join(", ")
+    )
+}
+
+/// Creates a key called `name` from the system's randomness.
+pub fn new_key(name: &str) -> Result<Keypair> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        bail!("a key name is letters, digits, - and _: `{name}`");
+    }
+    let dir = keys_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(format!("{name}.key"));
+    if path.exists() {
+        bail!("key `{name}` already exists at {}", path.display());
+    }
+    let mut secret = [0u8; 32];
+    let key = loop {
+        getrandom::fill(&mut secret).map_err(|e| anyhow!("no system randomness: {e}"))?;
+        if let Some(key) = Keypair::from_secret(&secret) {
+            break key;
+        }
+    };
+    bot_node::config::write_secret(&path, &format!("{}\n", hex::encode(secret)))?;
+    Ok(key)
+}
+
+/// Every key in the store, by name.
+pub fn list_keys() -> Result<Vec<(String, Keypair)>> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(keys_dir()) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "key")
+                && let Some(name) = path.file_stem().and_then(|s| s.to_str())
+            {
+                out.push((name.to_string(), key(name)?));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}

@@ -1,0 +1,605 @@
+//! The application side of consensus: answers Malachite's requests with the chain's rules.
+//! Proposing builds a block from the mempool; a received proposal is re-executed before this
+//! validator votes for it; a decided block commits with its certificate in one durable write.
+//! Proposals not yet decided are kept on disk, so a restarted validator re-proposes the same
+//! block and can still commit what it voted for.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bot_chain::{Block, Chain, ChainError, Executed, Hash};
+use bytes::Bytes;
+use eyre::eyre;
+use malachitebft_app_channel::app::engine::host::{Next, SyncedValueOutcome};
+use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
+use malachitebft_app_channel::app::types::core::{
+    CommitCertificate, Context as _, Height as _, HeightParams, LinearTimeouts, Round, Validity,
+};
+use malachitebft_app_channel::app::types::sync::RawDecidedValue;
+use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, ProposedValue};
+use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
+use tokio::sync::broadcast;
+use tracing::{debug, error, info, warn};
+
+use crate::codec::{self, BorshCodec};
+use crate::context::{
+    BlockId, BotContext, Height, ProposalFin, ProposalInit, ProposalPart, ValidatorAddress,
+    ValidatorSet,
+};
+use crate::mempool::Mempool;
+use crate::signing::{self, ConsensusSigner};
+
+/// Block bytes travel in chunks of this size.
+const CHUNK: usize = 128 * 1024;
+/// A proposal stream larger than this is dropped (a block is bounded by the chain's params).
+const MAX_STREAM_BYTES: usize = 64 << 20;
+/// Streams buffered at once (per node); the oldest are dropped past this.
+const MAX_STREAMS: usize = 64;
+/// How far ahead of this node's clock a proposed block's time may be.
+const MAX_CLOCK_DRIFT_MS: u64 = 5_000;
+
+/// What a node tells RPC subscribers.
+#[derive(Clone, Debug)]
+pub enum ChainEvent {
+    Committed { height: u64 },
+}
+
+pub struct Settings {
+    pub block_time: Duration,
+    /// How long a proposer waits for a first transaction before proposing an empty block.
+    pub empty_block_wait: Duration,
+    pub timeouts: LinearTimeouts,
+}
+
+pub struct App {
+    pub chain: Arc<Chain>,
+    pub mempool: Arc<Mempool>,
+    pub events: broadcast::Sender<ChainEvent>,
+    ctx: BotContext,
+    signer: ConsensusSigner,
+    address: ValidatorAddress,
+    validators: ValidatorSet,
+    settings: Settings,
+    /// Blocks executed at the current height (proposed here, or received and re-executed).
+    executed: HashMap<BlockId, Executed>,
+    streams: BTreeMap<(PeerId, Bytes), Stream>,
+    /// Complete proposals for a later height than the current one.
+    early: Vec<Assembled>,
+    height: Height,
+    round: Round,
+}
+
+#[derive(Default)]
+struct Stream {
+    parts: BTreeMap<u64, ProposalPart>,
+    fin_at: Option<u64>,
+    bytes: usize,
+}
+
+struct Assembled {
+    init: ProposalInit,
+    block: Vec<u8>,
+    fin: ProposalFin,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+// Keys of the node's notes in the store's aux table (outside the state root).
+fn proposal_key(height: Height, id: &BlockId) -> Vec<u8> {
+    let mut k = b"proposal/".to_vec();
+    k.extend_from_slice(&height.0.to_be_bytes());
+    k.extend_from_slice(&id.0);
+    k
+}
+
+fn height_prefix(what: &[u8], height: Height) -> Vec<u8> {
+    let mut k = what.to_vec();
+    k.extend_from_slice(&height.0.to_be_bytes());
+    k
+}
+
+fn own_key(height: Height) -> Vec<u8> {
+    height_prefix(b"own/", height)
+}
+
+fn undecided_key(height: Height, round: Round, id: &BlockId) -> Vec<u8> {
+    let mut k = height_prefix(b"undecided/", height);
+    k.extend_from_slice(&(round.as_i64() + 1).to_be_bytes());
+    k.extend_from_slice(&id.0);
+    k
+}
+
+impl App {
+    pub fn new(
+        chain: Arc<Chain>,
+        mempool: Arc<Mempool>,
+        events: broadcast::Sender<ChainEvent>,
+        signer: ConsensusSigner,
+        address: ValidatorAddress,
+        validators: ValidatorSet,
+        settings: Settings,
+    ) -> App {
+        App {
+            chain,
+            mempool,
+            events,
+            ctx: BotContext,
+            signer,
+            address,
+            validators,
+            settings,
+            executed: HashMap::new(),
+            streams: BTreeMap::new(),
+            early: Vec::new(),
+            height: Height(0),
+            round: Round::Nil,
+        }
+    }
+
+    fn params(&self) -> HeightParams<BotContext> {
+        HeightParams::new(
+            self.validators.clone(),
+            self.settings.timeouts,
+            Some(self.settings.block_time),
+        )
+    }
+
+    fn committed_height(&self) -> eyre::Result<Height> {
+        Ok(Height(self.chain.height()?))
+    }
+
+    /// Runs until consensus stops.
+    pub async fn run(mut self, channels: &mut Channels<BotContext>) -> eyre::Result<()> {
+        while let Some(msg) = channels.consensus.recv().await {
+            if let Err(e) = self.handle(msg, channels).await {
+                // A failure here is local (store, engine): log it; consensus retries the height.
+                error!("{e:#}");
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle(
+        &mut self,
+        msg: AppMsg<BotContext>,
+        channels: &mut Channels<BotContext>,
+    ) -> eyre::Result<()> {
+        match msg {
+            AppMsg::ConsensusReady { reply } => {
+                let start = self.committed_height()?.0 + 1;
+                info!(height = start, "consensus ready");
+                let _ = reply.send((Height(start), self.params()));
+            }
+            AppMsg::StartedRound {
+                height,
+                round,
+                proposer,
+                role: _,
+                reply_value,
+            } => {
+                debug!(%height, %round, %proposer, "started round");
+                if height != self.height {
+                    self.executed.clear();
+                }
+                self.height = height;
+                self.round = round;
+                let early = std::mem::take(&mut self.early);
+                for assembled in early {
+                    if assembled.init.height == height {
+                        self.accept(assembled).await?;
+                    } else if assembled.init.height > height {
+                        self.early.push(assembled);
+                    }
+                }
+                let _ = reply_value.send(self.undecided(height, round)?);
+            }
+            AppMsg::GetValue {
+                height,
+                round,
+                timeout,
+                reply,
+            } => {
+                let (id, block) = self.build(height, timeout).await?;
+                let _ = reply.send(LocallyProposedValue::new(height, round, id));
+                self.store_undecided(&ProposedValue {
+                    height,
+                    round,
+                    valid_round: Round::Nil,
+                    proposer: self.address,
+                    value: id,
+                    validity: Validity::Valid,
+                })?;
+                self.stream(channels, height, round, Round::Nil, &block)
+                    .await?;
+            }
+            AppMsg::RestreamProposal {
+                height,
+                round,
+                valid_round,
+                address: _,
+                value_id,
+            } => match self.chain.db().aux(&proposal_key(height, &value_id))? {
+                Some(block) => {
+                    self.stream(channels, height, round, valid_round, &block)
+                        .await?
+                }
+                None => {
+                    warn!(%height, %value_id, "asked to restream a proposal this node does not have")
+                }
+            },
+            AppMsg::ReceivedProposalPart {
+                from, part, reply, ..
+            } => {
+                let value = match self.received_part(from, part) {
+                    Some(assembled) if assembled.init.height > self.height => {
+                        self.early.push(assembled);
+                        None
+                    }
+                    Some(assembled) if assembled.init.height == self.height => {
+                        self.accept(assembled).await?
+                    }
+                    _ => None,
+                };
+                let _ = reply.send(value);
+            }
+            AppMsg::ExtendVote { reply, .. } => {
+                let _ = reply.send(None);
+            }
+            AppMsg::VerifyVoteExtensions { reply, .. } => {
+                let _ = reply.send(Vec::new());
+            }
+            AppMsg::Decided {
+                certificate, reply, ..
+            } => {
+                if let Err(e) = self.commit(&certificate).await {
+                    error!(height = %certificate.height, "commit failed: {e:#}");
+                }
+                let _ = reply.send(());
+            }
+            AppMsg::Finalized {
+                certificate, reply, ..
+            } => {
+                let next = match self.commit(&certificate).await {
+                    Ok(()) => Next::Start(certificate.height.increment_by(1), self.params()),
+                    Err(e) => {
+                        error!(height = %certificate.height, "commit failed, restarting the height: {e:#}");
+                        Next::Restart(certificate.height, self.params())
+                    }
+                };
+                let _ = reply.send(next);
+            }
+            AppMsg::GetHistoryMinHeight { reply } => {
+                let _ = reply.send(Height(1));
+            }
+            AppMsg::GetDecidedValues { range, reply } => {
+                let mut values = Vec::new();
+                for h in range.start().0..=range.end().0 {
+                    let (Some(block), Some(cert)) =
+                        (self.chain.db().block(h)?, self.chain.db().certificate(h)?)
+                    else {
+                        break;
+                    };
+                    let cert = codec::decode_certificate(&cert)?;
+                    values.push(RawDecidedValue::new(
+                        Bytes::from(block),
+                        codec::extend_certificate(cert),
+                    ));
+                }
+                let _ = reply.send(values);
+            }
+            AppMsg::ProcessSyncedValue {
+                height,
+                round,
+                proposer,
+                value_bytes,
+                reply,
+            } => {
+                let outcome = match Block::from_bytes(&value_bytes) {
+                    Err(e) => {
+                        warn!(%height, "a peer synced undecodable block bytes: {e}");
+                        SyncedValueOutcome::PeerFault
+                    }
+                    Ok(block) => {
+                        let id = BlockId(block.hash());
+                        let validity = match self.execute(block).await {
+                            Ok(executed) => {
+                                self.executed.insert(id, executed);
+                                Validity::Valid
+                            }
+                            Err(e) => {
+                                warn!(%height, "synced block is invalid: {e}");
+                                Validity::Invalid
+                            }
+                        };
+                        SyncedValueOutcome::Verdict(ProposedValue {
+                            height,
+                            round,
+                            valid_round: Round::Nil,
+                            proposer,
+                            value: id,
+                            validity,
+                        })
+                    }
+                };
+                let _ = reply.send(outcome);
+            }
+        }
+        Ok(())
+    }
+
+    /// The block this validator proposes at `height`: the one it already built if it restarted
+    /// mid-height (never two different blocks for one height), else a new one from the mempool.
+    async fn build(
+        &mut self,
+        height: Height,
+        timeout: Duration,
+    ) -> eyre::Result<(BlockId, Vec<u8>)> {
+        let db = self.chain.db();
+        if let Some(id) = db.aux(&own_key(height))?
+            && let Ok(id) = <[u8; 32]>::try_from(id.as_slice())
+            && let Some(block) = db.aux(&proposal_key(height, &BlockId(id)))?
+        {
+            info!(%height, "re-proposing the block built before a restart");
+            return Ok((BlockId(id), block));
+        }
+        let wait = self.settings.empty_block_wait.min(timeout / 2);
+        self.mempool.wait_for_any(wait).await;
+        let candidates = self
+            .mempool
+            .candidates(self.chain.params().max_block_txs as usize);
+        let chain = self.chain.clone();
+        let proposer = self.address.0;
+        let executed =
+            tokio::task::spawn_blocking(move || chain.propose(candidates, now_ms(), proposer))
+                .await??;
+        let id = BlockId(executed.block.hash());
+        let bytes = executed.block.to_bytes();
+        info!(%height, txs = executed.block.txs.len(), block = %id, "proposing");
+        db.put_aux(&proposal_key(height, &id), &bytes)?;
+        db.put_aux(&own_key(height), &id.0)?;
+        self.executed.insert(id, executed);
+        Ok((id, bytes))
+    }
+
+    async fn stream(
+        &self,
+        channels: &mut Channels<BotContext>,
+        height: Height,
+        round: Round,
+        valid_round: Round,
+        block: &[u8],
+    ) -> eyre::Result<()> {
+        let id = BlockId(
+            bot_chain::Block::from_bytes(block)
+                .map_err(|e| eyre!(e))?
+                .hash(),
+        );
+        let signature = self.signer.sign(&signing::stream_digest(
+            self.signer.chain_id(),
+            height,
+            round.as_i64(),
+            id,
+        ))?;
+        let mut parts = vec![ProposalPart::Init(ProposalInit {
+            height,
+            round: round.as_i64(),
+            valid_round: valid_round.as_i64(),
+            proposer: self.address,
+        })];
+        parts.extend(block.chunks(CHUNK).map(|c| ProposalPart::Data(c.to_vec())));
+        parts.push(ProposalPart::Fin(ProposalFin { signature }));
+        let mut stream_id = height.0.to_be_bytes().to_vec();
+        stream_id.extend_from_slice(&round.as_i64().to_be_bytes());
+        let stream_id = StreamId::new(Bytes::from(stream_id));
+        let n = parts.len() as u64;
+        for (sequence, part) in parts.into_iter().enumerate() {
+            channels
+                .network
+                .send(NetworkMsg::PublishProposalPart(StreamMessage::new(
+                    stream_id.clone(),
+                    sequence as u64,
+                    StreamContent::Data(part),
+                )))
+                .await?;
+        }
+        channels
+            .network
+            .send(NetworkMsg::PublishProposalPart(StreamMessage::new(
+                stream_id,
+                n,
+                StreamContent::Fin,
+            )))
+            .await?;
+        Ok(())
+    }
+
+    /// Buffers a part; returns the proposal once its stream is complete. Malformed streams
+    /// (no Init first, bytes past the limit, too many open streams) are dropped.
+    fn received_part(
+        &mut self,
+        from: PeerId,
+        msg: StreamMessage<ProposalPart>,
+    ) -> Option<Assembled> {
+        let key = (from, msg.stream_id.to_bytes());
+        if !self.streams.contains_key(&key) && self.streams.len() >= MAX_STREAMS {
+            let oldest = self.streams.keys().next().cloned()?;
+            self.streams.remove(&oldest);
+        }
+        let stream = self.streams.entry(key.clone()).or_default();
+        match msg.content {
+            StreamContent::Fin => stream.fin_at = Some(msg.sequence),
+            StreamContent::Data(part) => {
+                stream.bytes += match &part {
+                    ProposalPart::Data(d) => d.len(),
+                    _ => 128,
+                };
+                if stream.bytes > MAX_STREAM_BYTES || stream.parts.len() > MAX_STREAM_BYTES / 1024 {
+                    warn!(peer = %from, "dropping an oversized proposal stream");
+                    self.streams.remove(&key);
+                    return None;
+                }
+                stream.parts.insert(msg.sequence, part);
+            }
+        }
+        let fin_at = stream.fin_at?;
+        if stream.parts.len() as u64 != fin_at {
+            return None;
+        }
+        let stream = self.streams.remove(&key)?;
+        let mut parts = stream.parts.into_values();
+        let Some(ProposalPart::Init(init)) = parts.next() else {
+            warn!(peer = %from, "proposal stream does not start with Init");
+            return None;
+        };
+        let mut block = Vec::new();
+        let mut fin = None;
+        for part in parts {
+            match (part, &fin) {
+                (ProposalPart::Data(d), None) => block.extend_from_slice(&d),
+                (ProposalPart::Fin(f), None) => fin = Some(f),
+                _ => {
+                    warn!(peer = %from, "malformed proposal stream");
+                    return None;
+                }
+            }
+        }
+        Some(Assembled {
+            init,
+            block,
+            fin: fin?,
+        })
+    }
+
+    /// Checks a complete proposal for the current height (proposer, signature, then the
+    /// block by re-executing it) and records it.
+    async fn accept(&mut self, a: Assembled) -> eyre::Result<Option<ProposedValue<BotContext>>> {
+        let height = a.init.height;
+        let round = Round::from(a.init.round);
+        let expected = self.ctx.select_proposer(&self.validators, height, round);
+        if expected.address != a.init.proposer {
+            warn!(%height, %round, proposer = %a.init.proposer, "proposal from a validator that does not lead this round");
+            return Ok(None);
+        }
+        let Ok(block) = Block::from_bytes(&a.block) else {
+            warn!(%height, %round, "proposal's block does not decode");
+            return Ok(None);
+        };
+        let id = BlockId(block.hash());
+        let digest = signing::stream_digest(self.signer.chain_id(), height, a.init.round, id);
+        if !signing::verify(&digest, &a.fin.signature, &expected.public_key) {
+            warn!(%height, %round, "proposal stream signature is not the proposer's");
+            return Ok(None);
+        }
+        let validity = if self.executed.contains_key(&id) {
+            Validity::Valid
+        } else if block.header.time_ms > now_ms() + MAX_CLOCK_DRIFT_MS {
+            warn!(%height, %round, "proposed block's time is ahead of this node's clock");
+            Validity::Invalid
+        } else {
+            match self.execute(block).await {
+                Ok(executed) => {
+                    self.executed.insert(id, executed);
+                    Validity::Valid
+                }
+                Err(e) => {
+                    warn!(%height, %round, "invalid proposal: {e}");
+                    Validity::Invalid
+                }
+            }
+        };
+        if validity.is_valid() {
+            self.chain
+                .db()
+                .put_aux(&proposal_key(height, &id), &a.block)?;
+        }
+        let value = ProposedValue {
+            height,
+            round,
+            valid_round: Round::from(a.init.valid_round),
+            proposer: a.init.proposer,
+            value: id,
+            validity,
+        };
+        self.store_undecided(&value)?;
+        Ok(Some(value))
+    }
+
+    async fn execute(&self, block: Block) -> Result<Executed, ChainError> {
+        let chain = self.chain.clone();
+        tokio::task::spawn_blocking(move || chain.validate(&block))
+            .await
+            .map_err(|e| ChainError::Engine(e.to_string()))?
+    }
+
+    fn store_undecided(&self, value: &ProposedValue<BotContext>) -> eyre::Result<()> {
+        use malachitebft_app_channel::app::types::codec::Codec;
+        let bytes = BorshCodec.encode(value)?;
+        self.chain.db().put_aux(
+            &undecided_key(value.height, value.round, &value.value),
+            &bytes,
+        )?;
+        Ok(())
+    }
+
+    fn undecided(
+        &self,
+        height: Height,
+        round: Round,
+    ) -> eyre::Result<Vec<ProposedValue<BotContext>>> {
+        use malachitebft_app_channel::app::types::codec::Codec;
+        let mut prefix = height_prefix(b"undecided/", height);
+        prefix.extend_from_slice(&(round.as_i64() + 1).to_be_bytes());
+        let mut out = Vec::new();
+        for (_, bytes) in self.chain.db().aux_prefix(&prefix)? {
+            out.push(BorshCodec.decode(Bytes::from(bytes))?);
+        }
+        Ok(out)
+    }
+
+    /// Commits the decided block unless it already is. Needs the block: executed here, or
+    /// kept on disk from before a restart.
+    async fn commit(&mut self, certificate: &CommitCertificate<BotContext>) -> eyre::Result<()> {
+        let height = certificate.height;
+        if self.committed_height()? >= height {
+            return Ok(());
+        }
+        let id = certificate.value_id;
+        let executed = match self.executed.remove(&id) {
+            Some(executed) => executed,
+            None => {
+                let bytes = self
+                    .chain
+                    .db()
+                    .aux(&proposal_key(height, &id))?
+                    .ok_or_else(|| {
+                        eyre!("decided block {id} at height {height} is not known here")
+                    })?;
+                let block = Block::from_bytes(&bytes).map_err(|e| eyre!(e))?;
+                self.execute(block).await?
+            }
+        };
+        let included: Vec<Hash> = executed.receipts.iter().map(|r| r.tx_hash).collect();
+        let txs = executed.block.txs.len();
+        let chain = self.chain.clone();
+        let cert = codec::encode_certificate(certificate);
+        tokio::task::spawn_blocking(move || chain.commit(executed, cert)).await??;
+        self.executed.clear();
+        let chain = self.chain.clone();
+        self.mempool.remove_committed(&included, |a| {
+            chain.account(a).map(|s| s.nonce).unwrap_or(0)
+        });
+        let db = self.chain.db();
+        for what in [&b"proposal/"[..], b"own/", b"undecided/"] {
+            db.remove_aux_prefix(&height_prefix(what, height))?;
+        }
+        info!(%height, txs, block = %id, "committed");
+        let _ = self.events.send(ChainEvent::Committed { height: height.0 });
+        Ok(())
+    }
+}

@@ -1,0 +1,186 @@
+//! Transaction gossip: signed transactions spread between nodes on a gossipsub topic of the
+//! chain's own, over the same libp2p as consensus. Each message is one transaction, checked
+//! (size, signature, chain id, nonce, permission) before this node forwards it; a peer that
+//! sends garbage is scored down and, past the threshold, no longer heard.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bot_chain::{Chain, SignedTx};
+use libp2p::futures::StreamExt as _;
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, TopicScoreParams};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, noise, tcp, yamux};
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn};
+
+use crate::mempool::Mempool;
+
+#[derive(libp2p::swarm::NetworkBehaviour)]
+struct Behaviour {
+    gossipsub: gossipsub::Behaviour,
+}
+
+/// Handle to the gossip task: publish transactions this node accepted from its clients.
+#[derive(Clone)]
+pub struct Gossip {
+    publish: mpsc::Sender<Vec<u8>>,
+    peers: watch::Receiver<usize>,
+}
+
+impl Gossip {
+    /// Queues an accepted transaction for the other nodes (dropped if the queue is full: the
+    /// transaction is still in this node's mempool and reaches a block from here).
+    pub fn publish(&self, tx: Vec<u8>) {
+        let _ = self.publish.try_send(tx);
+    }
+
+    pub fn peers(&self) -> usize {
+        *self.peers.borrow()
+    }
+}
+
+pub fn topic(chain_id: &str) -> IdentTopic {
+    IdentTopic::new(format!("/bot/{chain_id}/txs/1"))
+}
+
+/// Starts the gossip swarm on `listen`, dialing `peers` (and again every few seconds while
+/// they are away).
+pub fn start(
+    keypair: libp2p::identity::Keypair,
+    listen: Multiaddr,
+    peers: Vec<Multiaddr>,
+    chain: Arc<Chain>,
+    mempool: Arc<Mempool>,
+) -> eyre::Result<Gossip> {
+    let max_tx = chain.params().max_tx_bytes;
+    let topic = topic(chain.chain_id());
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )?
+        .with_behaviour(|key| {
+            let config = gossipsub::ConfigBuilder::default()
+                .max_transmit_size(max_tx + 4096)
+                .validation_mode(gossipsub::ValidationMode::Strict)
+                .validate_messages()
+                .message_id_fn(|m| gossipsub::MessageId::from(Sha256::digest(&m.data).to_vec()))
+                .heartbeat_interval(Duration::from_millis(700))
+                .build()
+                .map_err(|e| e.to_string())?;
+            let mut gossipsub = gossipsub::Behaviour::new(
+                gossipsub::MessageAuthenticity::Signed(key.clone()),
+                config,
+            )?;
+            let mut params = gossipsub::PeerScoreParams::default();
+            params.topics.insert(
+                topic.hash(),
+                TopicScoreParams {
+                    invalid_message_deliveries_weight: -100.0,
+                    invalid_message_deliveries_decay: 0.9,
+                    ..TopicScoreParams::default()
+                },
+            );
+            gossipsub.with_peer_score(params, gossipsub::PeerScoreThresholds::default())?;
+            Ok(Behaviour { gossipsub })
+        })
+        .map_err(|e| eyre::eyre!("gossip: {e}"))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
+        .build();
+    swarm.behaviour_mut().gossipsub.subscribe(&topic)?;
+    swarm.listen_on(listen)?;
+    let (publish, mut to_publish) = mpsc::channel::<Vec<u8>>(65_536);
+    let (peer_count, peers_rx) = watch::channel(0usize);
+    tokio::spawn(async move {
+        let mut redial = tokio::time::interval(Duration::from_secs(3));
+        loop {
+            tokio::select! {
+                _ = redial.tick() => {
+                    if swarm.connected_peers().count() < peers.len() {
+                        for addr in &peers {
+                            let _ = swarm.dial(addr.clone());
+                        }
+                    }
+                }
+                Some(tx) = to_publish.recv() => {
+                    if let Err(e) = swarm.behaviour_mut().gossipsub.publish(topic.clone(), tx) {
+                        debug!("gossip publish: {e}");
+                    }
+                }
+                event = swarm.select_next_some() => match event {
+                    SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                        propagation_source,
+                        message_id,
+                        message,
+                    })) => {
+                        let acceptance = check(&chain, &mempool, &message.data, max_tx, &propagation_source);
+                        swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                            &message_id,
+                            &propagation_source,
+                            acceptance,
+                        );
+                    }
+                    SwarmEvent::ConnectionEstablished { .. } | SwarmEvent::ConnectionClosed { .. } => {
+                        let _ = peer_count.send(swarm.connected_peers().count());
+                    }
+                    SwarmEvent::NewListenAddr { address, .. } => info!(%address, "transaction gossip listening"),
+                    _ => {}
+                },
+            }
+        }
+    });
+    Ok(Gossip {
+        publish,
+        peers: peers_rx,
+    })
+}
+
+/// Accept (forward) a valid new transaction, ignore one this node already has or that is
+/// valid but no longer applicable, reject (penalize the sender for) bytes that are not a
+/// correctly signed transaction for this chain.
+fn check(
+    chain: &Chain,
+    mempool: &Mempool,
+    data: &[u8],
+    max_tx: usize,
+    from: &PeerId,
+) -> MessageAcceptance {
+    if data.len() > max_tx {
+        warn!(peer = %from, size = data.len(), "gossiped transaction over the size limit");
+        return MessageAcceptance::Reject;
+    }
+    let tx = match SignedTx::decode(data, chain.params()) {
+        Ok(tx) => tx,
+        Err(e) => {
+            warn!(peer = %from, "gossiped bytes are not a transaction: {e}");
+            return MessageAcceptance::Reject;
+        }
+    };
+    let hash = tx.hash();
+    if mempool.contains(&hash) {
+        return MessageAcceptance::Ignore;
+    }
+    match chain.check_tx(&tx) {
+        Ok(signer) => match mempool.insert(tx, hash, signer) {
+            Ok(()) => MessageAcceptance::Accept,
+            Err(_) => MessageAcceptance::Ignore,
+        },
+        Err(
+            e @ (bot_chain::ChainError::WrongChain { .. }
+            | bot_chain::ChainError::BadSignature
+            | bot_chain::ChainError::Malformed(_)
+            | bot_chain::ChainError::TxTooLarge { .. }
+            | bot_chain::ChainError::GasLimitTooHigh { .. }
+            | bot_chain::ChainError::GasLimitTooLow { .. }),
+        ) => {
+            warn!(peer = %from, "gossiped transaction is invalid: {e}");
+            MessageAcceptance::Reject
+        }
+        // A nonce used meanwhile, a permission revoked: valid when sent, not worth forwarding.
+        Err(_) => MessageAcceptance::Ignore,
+    }
+}
