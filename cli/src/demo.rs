@@ -45,14 +45,19 @@ fn run_on(engine: &Engine, host: &Arc<MemoryHost>, method: &str, args: Vec<u8>) 
     Ok(outcome)
 }
 
-/// Builds and runs the counter; returns the steps it took.
-pub fn run() -> Result<Vec<Step>> {
+/// Builds the counter example; returns its .wasm file.
+pub fn counter_wasm() -> Result<std::path::PathBuf> {
     let root = build::repo_root();
     let out = build::build_workspace(
         &root.join("examples/Cargo.toml"),
         &root.join("target/contracts"),
     )?;
-    let wasm_path = out.join("counter.wasm");
+    Ok(out.join("counter.wasm"))
+}
+
+/// Builds and runs the counter; returns the steps it took.
+pub fn run() -> Result<Vec<Step>> {
+    let wasm_path = counter_wasm()?;
     let wasm =
         std::fs::read(&wasm_path).with_context(|| format!("reading {}", wasm_path.display()))?;
 
@@ -103,4 +108,65 @@ pub fn run() -> Result<Vec<Step>> {
         });
     }
     Ok(steps)
+}
+
+/// The devnet half of the demo: a new devnet of `nodes` validators in a temporary folder, the
+/// counter deployed through it, called from two accounts and queried; what each step returned.
+pub fn on_devnet(wasm: &std::path::Path, nodes: usize) -> Result<serde_json::Value> {
+    use serde_json::json;
+    let dir = tempfile::tempdir()?;
+    crate::devnet::init(dir.path(), nodes)?;
+    let mut devnet = crate::devnet::Devnet::start(dir.path())?;
+    let result = (|| {
+        let rpc = crate::client::Rpc::new(&devnet.rpcs[0]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while rpc.status()?["height"].as_u64().unwrap_or(0) < 1 {
+            if std::time::Instant::now() > deadline {
+                bail!("the devnet produced no block within 120 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        let deployed = crate::chain_cmds::deploy(
+            &rpc,
+            "alice",
+            wasm,
+            Some("new"),
+            Some(r#"{"start": 5}"#),
+            None,
+        )?;
+        if !deployed.ok {
+            bail!("deploying failed: {}", deployed.out);
+        }
+        let address = deployed.out["address"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let (a, _) = crate::chain_cmds::call(
+            &rpc,
+            "alice",
+            &address,
+            "increment",
+            Some(r#"{"by": 3}"#),
+            None,
+        )?;
+        let (b, _) = crate::chain_cmds::call(
+            &rpc,
+            "bob",
+            &address,
+            "increment",
+            Some(r#"{"by": 4}"#),
+            None,
+        )?;
+        let (q, _) = crate::chain_cmds::query(&rpc, &address, "get", None)?;
+        let status = rpc.status()?;
+        Ok(json!({
+            "validators": devnet.rpcs.len(),
+            "deploy": deployed.out,
+            "calls": [a, b],
+            "query": q,
+            "status": status,
+        }))
+    })();
+    devnet.stop();
+    result
 }

@@ -37,8 +37,13 @@ enum Command {
         /// The contract's .wasm file.
         file: PathBuf,
     },
-    /// Build the counter example and run it on the engine, showing results and gas.
-    Demo,
+    /// Build the counter example, run it on the engine (both compilers), then on a fresh local
+    /// devnet: deploy, call, query.
+    Demo {
+        /// Validators in the demo's devnet.
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
+    },
     /// Create a contract project from a template (works offline).
     New {
         /// The project's name, also its folder's.
@@ -358,7 +363,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         Command::Check { file } => check(cli.json, file),
         Command::Abi { file } => abi(file),
-        Command::Demo => demo(cli.json),
+        Command::Demo { nodes } => demo(cli.json, *nodes),
         Command::New {
             name,
             template,
@@ -464,8 +469,12 @@ fn abi(file: &std::path::Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn demo(json: bool) -> Result<ExitCode> {
+fn demo(json: bool, nodes: usize) -> Result<ExitCode> {
     let steps = cargo_bot::demo::run()?;
+    let wasm = cargo_bot::demo::counter_wasm()?;
+    if !json {
+        println!("== 1. the engine: counter.wasm on in-memory state ==");
+    }
     let decode = |bytes: &[u8]| -> Option<u64> { bytes.try_into().ok().map(u64::from_le_bytes) };
     if json {
         let rows: Vec<_> = steps
@@ -483,7 +492,11 @@ fn demo(json: bool) -> Result<ExitCode> {
                 })
             })
             .collect();
-        println!("{}", json!({ "contract": "counter", "steps": rows }));
+        let devnet = cargo_bot::demo::on_devnet(&wasm, nodes)?;
+        println!(
+            "{}",
+            json!({ "contract": "counter", "steps": rows, "devnet": devnet })
+        );
         return Ok(ExitCode::SUCCESS);
     }
     println!(
@@ -521,6 +534,40 @@ fn demo(json: bool) -> Result<ExitCode> {
         );
     }
     println!("cranelift and singlepass agree on every result, write and gas figure");
+    println!();
+    println!("== 2. a local devnet: {nodes} validator(s) on loopback (Malachite BFT, redb) ==");
+    let d = cargo_bot::demo::on_devnet(&wasm, nodes)?;
+    let dep = &d["deploy"];
+    println!(
+        "deploy counter.wasm (alice)  -> {}   block {}  gas {} (+ upload {})",
+        dep["address"].as_str().unwrap_or_default(),
+        dep["height"],
+        dep["gas_used"],
+        dep["upload_gas_used"]
+    );
+    for (who, c) in ["alice", "bob"]
+        .iter()
+        .zip(d["calls"].as_array().into_iter().flatten())
+    {
+        println!(
+            "call increment ({who:<5})       -> {:<4} block {}  gas {}  event {}",
+            c["result"].to_string(),
+            c["height"],
+            c["gas_used"],
+            c["events"][0]["data"]
+        );
+    }
+    println!(
+        "query get                    -> {:<4} gas {}",
+        d["query"]["result"].to_string(),
+        d["query"]["gas_used"]
+    );
+    println!(
+        "chain at height {}, app hash {}",
+        d["status"]["height"],
+        d["status"]["app_hash"].as_str().unwrap_or_default()
+    );
+    println!("devnet stopped; `cargo bot devnet` runs one that stays up (see README)");
     Ok(ExitCode::SUCCESS)
 }
 
