@@ -58,13 +58,7 @@ pub fn deploy(
             Vec::new()
         }
         (Some(m), Some(abi)) => {
-            let method = abi.method(m).ok_or_else(|| {
-                let names: Vec<_> = abi.methods.iter().map(|m| m.name.as_str()).collect();
-                anyhow!(
-                    "the contract has no method `{m}`; it has: {}",
-                    names.join(", ")
-                )
-            })?;
+            let method = abi.require_method(m).map_err(|e| anyhow!(e))?;
             bot_abi::json::encode_args(abi, method, &parse_json_args("--init-args", init_args)?)?
         }
         (Some(_), None) if init_args.is_none() => Vec::new(),
@@ -82,10 +76,14 @@ pub fn deploy(
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| anyhow!("the upload's receipt carries no code hash"))?;
-    let salt = salt.map(|s| s.as_bytes().to_vec()).unwrap_or_else(|| {
-        // Distinct per deployment by default: the signer's nonce makes a fresh address.
-        format!("deploy-{}", upload["height"]).into_bytes()
-    });
+    let salt = match salt {
+        Some(s) => s.as_bytes().to_vec(),
+        // Distinct per deployment by default: the signer's next nonce makes a fresh address.
+        None => {
+            let account = rpc.call("bot_getAccount", json!([key.address().to_string()]))?;
+            format!("deploy-{}", account["nonce"]).into_bytes()
+        }
+    };
     let instantiate = rpc.transact(
         &key,
         TxKind::Instantiate {
@@ -137,13 +135,7 @@ fn encode_call_args(
     .context("the node's ABI section is not hex")?;
     let abi =
         bot_abi::ContractAbi::from_section(&section).map_err(|e| anyhow!("the node's ABI: {e}"))?;
-    let m = abi.method(method).ok_or_else(|| {
-        let names: Vec<_> = abi.methods.iter().map(|m| m.name.as_str()).collect();
-        anyhow!(
-            "the contract has no method `{method}`; it has: {}",
-            names.join(", ")
-        )
-    })?;
+    let m = abi.require_method(method).map_err(|e| anyhow!(e))?;
     Ok(bot_abi::json::encode_args(
         &abi,
         m,

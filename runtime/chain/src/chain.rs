@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use bot_engine::{Address, BlockContext, CallRequest, Engine, Outcome};
+use bot_engine::{Address, BlockContext, CallRequest, CodeHash, Engine, Outcome};
 use bot_state::{BlockRecord, Changes, Prepared, StateDb, StateProof};
 use sha2::{Digest, Sha256};
 
@@ -40,6 +40,8 @@ pub struct Chain {
     db: StateDb,
     chain_id: String,
     params: Params,
+    /// ABIs by code hash (code never changes under its hash), for tools and RPC.
+    abis: std::sync::Mutex<lru::LruCache<CodeHash, Option<Arc<bot_abi::ContractAbi>>>>,
 }
 
 /// Over the genesis's borsh encoding: independent of how its JSON file is formatted.
@@ -57,6 +59,9 @@ impl Chain {
             db,
             chain_id: genesis.chain_id.clone(),
             params: genesis.params.clone(),
+            abis: std::sync::Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(256).unwrap_or(std::num::NonZeroUsize::MIN),
+            )),
         };
         let expected = genesis_hash(genesis);
         match chain.db.height()? {
@@ -429,14 +434,20 @@ impl Chain {
         let Some(code) = view.contract_code(contract).map_err(host_err)? else {
             return Ok(None);
         };
+        let mut abis = self.abis.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(abi) = abis.get(&code) {
+            return Ok(abi.clone());
+        }
         let Some(wasm) = view.code(&code).map_err(host_err)? else {
             return Ok(None);
         };
-        Ok(self
+        let abi = self
             .engine
             .validate(&wasm)
             .map_err(|e| ChainError::Engine(e.to_string()))?
-            .abi)
+            .abi;
+        abis.put(code, abi.clone());
+        Ok(abi)
     }
 
     /// What `tx` would do if it ran next, without committing: its receipt and gas.

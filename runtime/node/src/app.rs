@@ -67,7 +67,6 @@ pub struct App {
     /// Complete proposals for a later height than the current one.
     early: Vec<Assembled>,
     height: Height,
-    round: Round,
 }
 
 #[derive(Default)]
@@ -138,7 +137,6 @@ impl App {
             streams: BTreeMap::new(),
             early: Vec::new(),
             height: Height(0),
-            round: Round::Nil,
         }
     }
 
@@ -188,7 +186,6 @@ impl App {
                     self.executed.clear();
                 }
                 self.height = height;
-                self.round = round;
                 let early = std::mem::take(&mut self.early);
                 for assembled in early {
                     if assembled.init.height == height {
@@ -215,7 +212,7 @@ impl App {
                     value: id,
                     validity: Validity::Valid,
                 })?;
-                self.stream(channels, height, round, Round::Nil, &block)
+                self.stream(channels, height, round, Round::Nil, id, &block)
                     .await?;
             }
             AppMsg::RestreamProposal {
@@ -226,7 +223,7 @@ impl App {
                 value_id,
             } => match self.chain.db().aux(&proposal_key(height, &value_id))? {
                 Some(block) => {
-                    self.stream(channels, height, round, valid_round, &block)
+                    self.stream(channels, height, round, valid_round, value_id, &block)
                         .await?
                 }
                 None => {
@@ -373,13 +370,9 @@ impl App {
         height: Height,
         round: Round,
         valid_round: Round,
+        id: BlockId,
         block: &[u8],
     ) -> eyre::Result<()> {
-        let id = BlockId(
-            bot_chain::Block::from_bytes(block)
-                .map_err(|e| eyre!(e))?
-                .hash(),
-        );
         let signature = self.signer.sign(&signing::stream_digest(
             self.signer.chain_id(),
             height,

@@ -106,7 +106,9 @@ impl Mempool {
     /// transactions come in nonce order.
     pub fn candidates(&self, max: usize) -> Vec<SignedTx> {
         let inner = self.lock();
-        let mut taken: HashMap<Address, usize> = HashMap::new();
+        // Each arrival of a signer's transaction takes that signer's next nonce in order.
+        let mut queues: HashMap<Address, std::collections::btree_map::Values<'_, u64, Hash>> =
+            HashMap::new();
         let mut out = Vec::with_capacity(max.min(inner.by_hash.len()));
         for hash in inner.arrival.values() {
             if out.len() >= max {
@@ -115,16 +117,16 @@ impl Mempool {
             let Some(entry) = inner.by_hash.get(hash) else {
                 continue;
             };
-            let k = taken.entry(entry.signer).or_default();
-            let Some(queue) = inner.by_signer.get(&entry.signer) else {
-                continue;
-            };
-            if let Some(h) = queue.values().nth(*k)
-                && let Some(e) = inner.by_hash.get(h)
-            {
-                out.push(e.tx.clone());
+            let queue = queues.entry(entry.signer).or_insert_with(|| {
+                inner
+                    .by_signer
+                    .get(&entry.signer)
+                    .map(|q| q.values())
+                    .unwrap_or_default()
+            });
+            if let Some(next) = queue.next().and_then(|h| inner.by_hash.get(h)) {
+                out.push(next.tx.clone());
             }
-            *k += 1;
         }
         out
     }
@@ -174,4 +176,62 @@ fn remove(inner: &mut Inner, hash: &Hash) -> Option<Entry> {
         }
     }
     Some(entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use bot_chain::{Keypair, Transaction, TxKind};
+
+    use super::*;
+
+    fn tx(key: &Keypair, nonce: u64) -> SignedTx {
+        let kind = TxKind::Transfer {
+            to: bot_engine::Address([1; 20]),
+            amount: 1,
+        };
+        let tx = Transaction {
+            chain_id: "t".into(),
+            nonce,
+            gas_limit: 50_000,
+            kind,
+        };
+        SignedTx::sign(tx, key)
+    }
+
+    #[test]
+    fn candidates_keep_arrival_order_across_signers_and_nonce_order_within_one() {
+        let (a, b) = (Keypair::dev("a"), Keypair::dev("b"));
+        let pool = Mempool::new(10, 3);
+        // a's nonces arrive out of order, interleaved with b's.
+        for (key, nonce) in [(&a, 1), (&b, 0), (&a, 0), (&b, 1)] {
+            let t = tx(key, nonce);
+            pool.insert(t.clone(), t.hash(), key.address()).unwrap();
+        }
+        let order: Vec<(Address, u64)> = pool
+            .candidates(10)
+            .iter()
+            .map(|t| (t.signer().unwrap(), t.tx.nonce))
+            .collect();
+        let (a, b) = (a.address(), b.address());
+        assert_eq!(order, [(a, 0), (b, 0), (a, 1), (b, 1)]);
+        assert_eq!(pool.candidates(2).len(), 2);
+
+        let first = tx(&Keypair::dev("a"), 0);
+        assert_eq!(
+            pool.insert(first.clone(), first.hash(), a),
+            Err(MempoolError::Duplicate)
+        );
+        let other = tx(&Keypair::dev("a"), 2);
+        pool.insert(other.clone(), other.hash(), a).unwrap();
+        let fourth = tx(&Keypair::dev("a"), 3);
+        assert!(matches!(
+            pool.insert(fourth.clone(), fourth.hash(), a),
+            Err(MempoolError::SignerFull(..))
+        ));
+
+        // Committing a's nonce 0 and 1 drops them; b is untouched.
+        pool.remove_committed(&[first.hash()], |s| if *s == a { 2 } else { 0 });
+        assert_eq!(pool.len(), 3);
+        assert!(!pool.contains(&tx(&Keypair::dev("a"), 1).hash()));
+    }
 }

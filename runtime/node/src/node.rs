@@ -58,7 +58,6 @@ impl malachitebft_app_channel::app::config::NodeConfig for MalachiteConfig {
 /// A running node.
 pub struct Running {
     pub rpc: SocketAddr,
-    pub chain: Arc<Chain>,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<eyre::Result<()>>,
 }
@@ -68,14 +67,6 @@ impl Running {
     pub async fn stop(self) -> eyre::Result<()> {
         let _ = self.stop.send(());
         self.task.await?
-    }
-
-    /// Waits until the node stops on its own (an unrecoverable error).
-    pub async fn wait(self) -> eyre::Result<()> {
-        let Running { task, stop, .. } = self;
-        let result = task.await?;
-        drop(stop);
-        result
     }
 }
 
@@ -256,7 +247,6 @@ pub async fn start(home: &Home) -> eyre::Result<Running> {
     });
     Ok(Running {
         rpc: rpc_addr,
-        chain,
         stop,
         task,
     })

@@ -290,17 +290,9 @@ fn query(s: &RpcState, p: QueryParams) -> RpcResult {
     let args = match (&p.args_hex, &p.args, &abi) {
         (Some(h), _, _) => parse_hex("args_hex", h)?,
         (None, args, Some(abi)) => {
-            let m = abi.method(&p.method).ok_or_else(|| {
-                let names: Vec<_> = abi.methods.iter().map(|m| m.name.as_str()).collect();
-                err(
-                    CALL_FAILED,
-                    format!(
-                        "the contract has no method `{}`; it has: {}",
-                        p.method,
-                        names.join(", ")
-                    ),
-                )
-            })?;
+            let m = abi
+                .require_method(&p.method)
+                .map_err(|e| err(CALL_FAILED, e))?;
             bot_abi::json::encode_args(abi, m, args.as_ref().unwrap_or(&json!({})))
                 .map_err(|e| err(CALL_FAILED, e.to_string()))?
         }

@@ -344,13 +344,7 @@ impl Sandbox {
         let abi = self
             .abi(address)
             .ok_or_else(|| anyhow!("the contract at {address} has no ABI: JSON arguments need one (build it with #[bot_sdk::contract])"))?;
-        let m = abi.method(method).ok_or_else(|| {
-            let names: Vec<_> = abi.methods.iter().map(|m| m.name.as_str()).collect();
-            anyhow!(
-                "the contract has no method `{method}`; it has: {}",
-                names.join(", ")
-            )
-        })?;
+        let m = abi.require_method(method).map_err(|e| anyhow!(e))?;
         Ok(bot_abi::json::encode_args(&abi, m, args)?)
     }
 

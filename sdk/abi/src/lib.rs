@@ -239,6 +239,17 @@ impl ContractAbi {
         self.methods.iter().find(|m| m.name == name)
     }
 
+    /// The method called `name`, or an error listing the methods there are.
+    pub fn require_method(&self, name: &str) -> Result<&Method, String> {
+        self.method(name).ok_or_else(|| {
+            let names: Vec<&str> = self.methods.iter().map(|m| m.name.as_str()).collect();
+            format!(
+                "the contract has no method `{name}`; it has: {}",
+                names.join(", ")
+            )
+        })
+    }
+
     /// A type the contract defined, by the name used in signatures (the last path segment).
     pub fn type_def(&self, name: &str) -> Option<&TypeDef> {
         self.types.iter().find(|t| t.name() == name)
