@@ -145,6 +145,54 @@ impl Rpc {
         Ok(sent["tx_hash"].as_str().unwrap_or_default().to_string())
     }
 
+    /// Sends transactions in one JSON-RPC batch request; each gets its hash or the node's refusal.
+    pub fn send_batch(&self, txs: &[&SignedTx]) -> Result<Vec<Result<String, RpcError>>> {
+        let body: Vec<Value> = txs
+            .iter()
+            .enumerate()
+            .map(|(i, tx)| {
+                json!({ "jsonrpc": "2.0", "id": i, "method": "bot_sendTransaction",
+                        "params": [hex0x(&tx.to_bytes())] })
+            })
+            .collect();
+        let mut response = self
+            .agent
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .send_json(&body)
+            .with_context(|| format!("cannot reach the node at {}", self.url))?;
+        let replies: Vec<Value> = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_json()
+            .with_context(|| format!("{} did not answer the JSON-RPC batch", self.url))?;
+        let mut out: Vec<Result<String, RpcError>> = (0..txs.len())
+            .map(|_| {
+                Err(RpcError {
+                    code: 0,
+                    message: "no reply in the batch".into(),
+                })
+            })
+            .collect();
+        for reply in replies {
+            let Some(slot) = reply["id"].as_u64().and_then(|i| out.get_mut(i as usize)) else {
+                continue;
+            };
+            *slot = match reply.get("error") {
+                Some(e) => Err(RpcError {
+                    code: e["code"].as_i64().unwrap_or(0),
+                    message: e["message"].as_str().unwrap_or("unknown error").to_string(),
+                }),
+                None => Ok(reply["result"]["tx_hash"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()),
+            };
+        }
+        Ok(out)
+    }
+
     pub fn wait_receipt(&self, hash: &str, timeout: Duration) -> Result<Value> {
         let start = Instant::now();
         loop {

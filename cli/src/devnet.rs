@@ -26,6 +26,11 @@ pub fn node_home(dir: &Path, i: usize) -> PathBuf {
 
 /// Writes a new devnet of `n` validators into `dir` (which must not hold one).
 pub fn init(dir: &Path, n: usize) -> Result<()> {
+    init_with_accounts(dir, n, &[])
+}
+
+/// [`init`], with `extra` accounts funded and permitted next to the named dev accounts.
+pub fn init_with_accounts(dir: &Path, n: usize, extra: &[bot_engine::Address]) -> Result<()> {
     if n == 0 || n > 32 {
         bail!("--nodes is between 1 and 32, not {n}");
     }
@@ -40,6 +45,7 @@ pub fn init(dir: &Path, n: usize) -> Result<()> {
     let accounts: Vec<_> = DEV_ACCOUNTS
         .iter()
         .map(|a| Keypair::dev(a).address())
+        .chain(extra.iter().copied())
         .collect();
     let time_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
@@ -159,6 +165,8 @@ impl Devnet {
             let _ = child.kill();
             let _ = child.wait();
         }
+        // Clients look for a running devnet here; this one is gone.
+        let _ = std::fs::remove_file(self.dir.join("devnet.json"));
     }
 }
 

@@ -159,6 +159,31 @@ enum Command {
     Block { id: String },
     /// The chain's height, app hash and peers as the node sees them.
     Status,
+    /// Measure: `tps` floods a devnet with signed counter calls.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Sustained committed tx/s and submit-to-commit latency of a devnet (started for the run
+    /// unless --rpc names a node), with the nodes' memory.
+    Tps {
+        /// Validators of the devnet started for the run.
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 20)]
+        duration: u64,
+        /// Signing accounts (with --rpc: at most the 8 devnet accounts).
+        #[arg(long, default_value_t = 64)]
+        accounts: usize,
+        /// Transactions each account keeps in flight.
+        #[arg(long, default_value_t = 64)]
+        window: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -338,6 +363,30 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                     serde_json::to_string_pretty(&block)?
                 }
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Tps {
+                    nodes,
+                    duration,
+                    accounts,
+                    window,
+                },
+        } => {
+            let report = cargo_bot::bench_tps::run(&cargo_bot::bench_tps::TpsOptions {
+                nodes: *nodes,
+                duration: std::time::Duration::from_secs(*duration),
+                accounts: *accounts,
+                window: *window,
+                rpc: cli.rpc.clone(),
+                progress: !cli.json,
+            })?;
+            if cli.json {
+                println!("{report}");
+            } else {
+                cargo_bot::bench_tps::print(&report)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Status => {

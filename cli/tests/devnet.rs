@@ -1,7 +1,11 @@
 //! A 4-validator devnet on loopback, as a user runs it: `cargo bot devnet --nodes 4` as a
 //! process, the CLI deploying through it, transactions from several accounts sent to different
 //! validators, bad transactions refused, and a validator killed with SIGKILL mid-traffic then
-//! restarted with `cargo bot node`: it catches up to the same state and nothing is lost.
+//! restarted with `cargo bot node`: it catches up to the same state and nothing is lost; 2 of 4
+//! killed halts the chain without a fork until they return; all four restarted from disk go on
+//! from the same state; no validator ever signs twice. And a hostile libp2p peer gossiping
+//! garbage on every topic: refused, counted, and the node keeps committing. And `cargo bot
+//! bench tps` flooding a fresh devnet and reporting what it measured.
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -22,21 +26,52 @@ struct Devnet {
     pids: Vec<u32>,
 }
 
-impl Drop for Devnet {
-    fn drop(&mut self) {
+impl Devnet {
+    /// Stops every validator cleanly (SIGTERM) and waits for them, as Ctrl-C does.
+    fn stop(&mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
+        for child in &self.restarted {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        for child in &mut self.restarted {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for child in std::iter::once(&mut self.child).chain(&mut self.restarted) {
+            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(100));
+            }
             let _ = child.kill();
             let _ = child.wait();
         }
+        self.restarted.clear();
+        // The devnet stopped its own; the restarted ones were waited for above.
+        self.pids.clear();
+    }
+
+    fn kill(&self, i: usize) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.pids[i].to_string()])
+            .status();
+    }
+
+    /// Restarts validator `i` from its home with `cargo bot node`, as a user would.
+    fn restart(&mut self, i: usize) {
+        let child = Command::new(EXE)
+            .args(["node", "--home", &self.homes[i]])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.pids[i] = child.id();
+        self.restarted.push(child);
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        self.stop();
         for pid in &self.pids {
             let _ = Command::new("kill")
                 .args(["-KILL", &pid.to_string()])
@@ -254,9 +289,7 @@ fn four_validators_agree_refuse_bad_transactions_and_survive_a_crash() {
                 .unwrap(),
         );
         if nonce == 27 {
-            let _ = Command::new("kill")
-                .args(["-KILL", &devnet.pids[3].to_string()])
-                .status();
+            devnet.kill(3);
         }
     }
     for hash in &more {
@@ -268,14 +301,7 @@ fn four_validators_agree_refuse_bad_transactions_and_survive_a_crash() {
     let stopped_at = height(&rpc0);
 
     // Restart it from its home: it catches up by value sync.
-    let restarted = Command::new(EXE)
-        .args(["node", "--home", &devnet.homes[3]])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    devnet.pids[3] = restarted.id();
-    devnet.restarted.push(restarted);
+    devnet.restart(3);
     let rpc3 = devnet.rpcs[3].clone();
     wait_for(
         "the restarted validator to catch up",
@@ -312,4 +338,289 @@ fn four_validators_agree_refuse_bad_transactions_and_survive_a_crash() {
     assert_eq!(block["state_root"], blocks[0]["state_root"]);
     let tx = ok_json(&cli(&rpc0, &["tx", called["tx_hash"].as_str().unwrap()]));
     assert_eq!(tx["receipt"]["result"], json!(1));
+
+    // Kill 2 of 4: without a 2/3 quorum the chain halts, and the two left agree on every block.
+    devnet.kill(1);
+    devnet.kill(2);
+    let dave = Keypair::dev("dave");
+    let during = rpc
+        .send(&increment(&chain_id, &dave, 25, contract))
+        .unwrap();
+    let settled = |r: &str| {
+        // A height in flight when the two died may still finish; after that, nothing.
+        let mut last = height(r);
+        loop {
+            std::thread::sleep(Duration::from_secs(4));
+            let now = height(r);
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+    };
+    let halted = settled(&rpc0);
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(height(&rpc0), halted, "2 of 4 validators cannot commit");
+    assert_eq!(height(&devnet.rpcs[3]), halted);
+    assert!(
+        rpc.call("bot_getReceipt", json!([during]))
+            .unwrap()
+            .is_null(),
+        "nothing committed while halted"
+    );
+    assert_same_chain(&devnet.rpcs[..1], &devnet.rpcs[3..], halted);
+
+    // Bring them back: the chain continues and commits what waited.
+    devnet.restart(1);
+    devnet.restart(2);
+    let receipt = rpc.wait_receipt(&during, Duration::from_secs(120)).unwrap();
+    assert_eq!(receipt["status"], "ok", "{receipt}");
+    let resumed = receipt["height"]
+        .as_u64()
+        .unwrap_or(halted + 1)
+        .max(halted + 1);
+    wait_for(
+        "every validator past the halt",
+        Duration::from_secs(120),
+        || devnet.rpcs.iter().all(|r| height(r) >= resumed),
+    );
+    assert_same_chain(&devnet.rpcs[..1], &devnet.rpcs[1..], resumed);
+
+    // Stop all four and start the devnet again from disk: same chain, same state, and it goes on.
+    let last = devnet.rpcs.iter().map(|r| height(r)).min().unwrap();
+    drop(devnet);
+    let mut devnet = start_devnet(dir.path(), 4);
+    let rpc0 = devnet.rpcs[0].clone();
+    assert!(height(&rpc0) >= last, "a restarted node keeps its chain");
+    assert_same_chain(&devnet.rpcs[..1], &devnet.rpcs[1..], last);
+    let erin = Keypair::dev("erin");
+    let after = Rpc::new(&rpc0)
+        .send(&increment(&chain_id, &erin, 25, contract))
+        .unwrap();
+    let receipt = Rpc::new(&rpc0)
+        .wait_receipt(&after, Duration::from_secs(120))
+        .unwrap();
+    assert_eq!(receipt["result"], json!(1 + 100 + 10 + 1 + 1));
+    let h = receipt["height"].as_u64().unwrap();
+    wait_for(
+        "every validator at the new tip",
+        Duration::from_secs(60),
+        || devnet.rpcs.iter().all(|r| height(r) >= h),
+    );
+    assert_same_chain(&devnet.rpcs[..1], &devnet.rpcs[1..], h);
+
+    // Through all of it no validator signed two different votes or proposals for one
+    // height and round (every node checks every signed message it receives).
+    for r in &devnet.rpcs {
+        let evidence = Rpc::new(r).call("bot_getEvidence", json!([])).unwrap();
+        assert_eq!(evidence, json!([]), "validator {r} saw an equivocation");
+    }
+    devnet.stop();
+}
+
+/// Every node in `others` has exactly the blocks of `reference[0]` up to `height`.
+fn assert_same_chain(reference: &[String], others: &[String], height: u64) {
+    let a = Rpc::new(&reference[0]);
+    for h in 1..=height {
+        let want = a.call("bot_getBlock", json!([h])).unwrap();
+        for r in others {
+            let got = Rpc::new(r).call("bot_getBlock", json!([h])).unwrap();
+            assert_eq!(got["hash"], want["hash"], "block {h} on {r}");
+            assert_eq!(
+                got["state_root"], want["state_root"],
+                "state root {h} on {r}"
+            );
+        }
+    }
+}
+
+/// A peer speaking the node's protocols (gossipsub, and identify as Malachite expects).
+#[derive(libp2p::swarm::NetworkBehaviour)]
+struct Hostile {
+    gossipsub: libp2p::gossipsub::Behaviour,
+    identify: libp2p::identify::Behaviour,
+}
+
+#[test]
+fn a_hostile_peer_gossiping_garbage_is_refused_and_the_node_keeps_committing() {
+    use libp2p::futures::StreamExt as _;
+    use libp2p::gossipsub::{self, IdentTopic};
+    use libp2p::swarm::SwarmEvent;
+
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = start_devnet(dir.path(), 1);
+    let rpc = Rpc::new(&devnet.rpcs[0]);
+    wait_for("the first blocks", Duration::from_secs(60), || {
+        height(&devnet.rpcs[0]) >= 2
+    });
+    let chain_id = rpc.status().unwrap()["chain_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let config: Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(&devnet.homes[0]).join("node.json")).unwrap(),
+    )
+    .unwrap();
+    let addr = |k: &str| -> libp2p::Multiaddr { config[k].as_str().unwrap().parse().unwrap() };
+    let txs = IdentTopic::new(format!("/bot/{chain_id}/txs/1"));
+    let consensus = ["/consensus", "/proposal_parts", "/liveness"].map(IdentTopic::new);
+
+    // What the peer sends on the transaction topic: one good transaction, three bad.
+    let frank = Keypair::dev("frank");
+    let upload = |chain: &str, nonce| {
+        SignedTx::sign(
+            Transaction {
+                chain_id: chain.to_string(),
+                nonce,
+                gas_limit: 50_000_000,
+                kind: TxKind::Upload {
+                    wasm: std::fs::read(bot_tests::contracts_dir().join("counter.wasm")).unwrap(),
+                },
+            },
+            &frank,
+        )
+    };
+    let good = upload(&chain_id, 0);
+    // A forged signature recovers some other, unpermitted account: not forwarded, but not
+    // provably garbage either (it is not counted below).
+    let mut forged = upload(&chain_id, 1);
+    forged.signature[7] ^= 1;
+    let truncated = upload(&chain_id, 1).to_bytes();
+    let batch = |tx: Vec<u8>| bot_node::gossip::encode_batch(&[tx]);
+    let bad = [
+        b"\xffnot a transaction batch".to_vec(),
+        bot_node::gossip::encode_batch(&[]),
+        batch(upload("other-chain", 1).to_bytes()),
+        batch(truncated[..truncated.len() - 1].to_vec()),
+    ];
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut swarm = libp2p::SwarmBuilder::with_new_identity()
+            .with_tokio()
+            .with_tcp(
+                libp2p::tcp::Config::default(),
+                libp2p::noise::Config::new,
+                libp2p::yamux::Config::default,
+            )
+            .unwrap()
+            .with_behaviour(|key| Hostile {
+                gossipsub: gossipsub::Behaviour::new(
+                    gossipsub::MessageAuthenticity::Signed(key.clone()),
+                    gossipsub::Config::default(),
+                )
+                .unwrap(),
+                identify: libp2p::identify::Behaviour::new(libp2p::identify::Config::new(
+                    "/malachitebft-core-consensus/v1beta1".into(),
+                    key.public(),
+                )),
+            })
+            .unwrap()
+            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+            .build();
+        for topic in std::iter::once(&txs).chain(&consensus) {
+            swarm.behaviour_mut().gossipsub.subscribe(topic).unwrap();
+        }
+        swarm.dial(addr("gossip_listen")).unwrap();
+        swarm.dial(addr("p2p_listen")).unwrap();
+
+        // Wait until the node's two swarms have told us their topics.
+        let mut heard = std::collections::HashSet::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while heard.len() < 1 + consensus.len() {
+            let event = tokio::time::timeout_at(deadline, swarm.select_next_some())
+                .await
+                .expect("the node's swarms announce their topics");
+            if let SwarmEvent::Behaviour(HostileEvent::Gossipsub(gossipsub::Event::Subscribed {
+                topic,
+                ..
+            })) = event
+                && (topic == txs.hash() || consensus.iter().any(|t| t.hash() == topic))
+            {
+                heard.insert(topic);
+            }
+        }
+        let g = &mut swarm.behaviour_mut().gossipsub;
+        g.publish(txs.clone(), batch(good.to_bytes())).unwrap();
+        for bytes in bad.iter().chain([&batch(forged.to_bytes())]) {
+            g.publish(txs.clone(), bytes.clone()).unwrap();
+        }
+        for topic in &consensus {
+            for garbage in [&b"\x00"[..], b"\xff\xff\xff\xffgarbage", &[7u8; 4096]] {
+                g.publish(topic.clone(), garbage.to_vec()).unwrap();
+            }
+        }
+        // Keep the connections serviced while the node deals with it.
+        let until = tokio::time::Instant::now() + Duration::from_secs(5);
+        while tokio::time::timeout_at(until, swarm.select_next_some())
+            .await
+            .is_ok()
+        {}
+    });
+
+    // The good transaction, received only by gossip, is committed; each bad one is refused
+    // and counted; the node keeps making blocks and nothing of frank's changed but the upload.
+    let receipt = rpc
+        .wait_receipt(&bot_node::rpc::hex0x(&good.hash()), Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(receipt["status"], "ok", "{receipt}");
+    wait_for("the bad messages counted", Duration::from_secs(30), || {
+        rpc.status().unwrap()["gossip_rejected"].as_u64().unwrap() >= bad.len() as u64
+    });
+    let h = height(&devnet.rpcs[0]);
+    wait_for("blocks after the garbage", Duration::from_secs(60), || {
+        height(&devnet.rpcs[0]) >= h + 2
+    });
+    let account = rpc
+        .call("bot_getAccount", json!([frank.address().to_string()]))
+        .unwrap();
+    assert_eq!(account["nonce"], json!(1), "{account}");
+    drop(runtime);
+}
+
+#[test]
+fn bench_tps_floods_a_devnet_and_reports_throughput_latency_and_memory() {
+    let out = Command::new(EXE)
+        .args([
+            "bench",
+            "tps",
+            "--duration",
+            "3",
+            "--accounts",
+            "8",
+            "--window",
+            "16",
+            "--json",
+        ])
+        .output()
+        .expect("cargo-bot runs");
+    let report = ok_json(&out);
+    for key in [
+        "tps",
+        "p50_ms",
+        "p99_ms",
+        "block_interval_ms",
+        "node_rss_mib",
+    ] {
+        assert!(
+            !report[key].is_null(),
+            "bench tps --json has `{key}`: {report}"
+        );
+    }
+    assert!(report["tps"].as_f64().unwrap() > 0.0, "{report}");
+    assert!(report["p99_ms"].as_f64() >= report["p50_ms"].as_f64());
+    // Every transaction the node accepted was committed, with its own receipt.
+    assert_eq!(report["not_committed"], json!(0), "{report}");
+    assert_eq!(
+        report["committed"].as_u64().unwrap(),
+        report["submitted"].as_u64().unwrap() - report["refused"].as_u64().unwrap()
+    );
+    assert!(report["node_rss_mib"]["peak"][0].as_f64().unwrap() > 0.0);
+
+    let bad = Command::new(EXE)
+        .args(["bench", "tps", "--accounts", "0"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--accounts"));
 }

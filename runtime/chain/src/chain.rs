@@ -12,7 +12,7 @@ use crate::exec::{BlockView, Executor};
 use crate::genesis::{Genesis, Params};
 use crate::layout::{self, AccountState};
 use crate::receipt::Receipt;
-use crate::tx::SignedTx;
+use crate::tx::{Checked, SignedTx};
 use crate::{ChainError, Hash};
 
 const GENESIS_KEY: &[u8] = b"genesis-hash";
@@ -42,7 +42,13 @@ pub struct Chain {
     params: Params,
     /// ABIs by code hash (code never changes under its hash), for tools and RPC.
     abis: std::sync::Mutex<lru::LruCache<CodeHash, Option<Arc<bot_abi::ContractAbi>>>>,
+    /// Signers recovered from valid signatures, by transaction hash: a transaction checked
+    /// for the mempool is not recovered again when proposed or validated.
+    signers: std::sync::Mutex<lru::LruCache<Hash, Address>>,
 }
+
+/// Signers kept by [`Chain::check`] (about 100 bytes each).
+const SIGNER_CACHE: usize = 1 << 17;
 
 /// Over the genesis's borsh encoding: independent of how its JSON file is formatted.
 fn genesis_hash(genesis: &Genesis) -> Hash {
@@ -61,6 +67,9 @@ impl Chain {
             params: genesis.params.clone(),
             abis: std::sync::Mutex::new(lru::LruCache::new(
                 std::num::NonZeroUsize::new(256).unwrap_or(std::num::NonZeroUsize::MIN),
+            )),
+            signers: std::sync::Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(SIGNER_CACHE).unwrap_or(std::num::NonZeroUsize::MIN),
             )),
         };
         let expected = genesis_hash(genesis);
@@ -196,10 +205,21 @@ impl Chain {
         Ok(self.db.prove(key, height)?)
     }
 
+    /// [`SignedTx::check_stateless`] with this chain's id and params, recovering each
+    /// transaction's signer once.
+    fn check(&self, tx: &SignedTx) -> Result<Checked, ChainError> {
+        let cache = || self.signers.lock().unwrap_or_else(|e| e.into_inner());
+        let checked = tx.check_stateless_with(&self.chain_id, &self.params, |hash| {
+            cache().get(hash).copied()
+        })?;
+        cache().put(checked.hash, checked.signer);
+        Ok(checked)
+    }
+
     /// The checks before a transaction enters the mempool: stateless rules, a nonce not yet
     /// used, and permission to transact. Returns the signer.
     pub fn check_tx(&self, tx: &SignedTx) -> Result<Address, ChainError> {
-        let signer = tx.check_stateless(&self.chain_id, &self.params)?.signer;
+        let signer = self.check(tx)?.signer;
         let view = BlockView::new(self.db.snapshot()?);
         let account = view.account(&signer)?;
         if tx.tx.nonce < account.nonce {
@@ -250,7 +270,7 @@ impl Chain {
             if txs.len() >= self.params.max_block_txs as usize {
                 break;
             }
-            let Ok(checked) = tx.check_stateless(&self.chain_id, &self.params) else {
+            let Ok(checked) = self.check(&tx) else {
                 continue;
             };
             let Some(total) = gas
@@ -307,8 +327,8 @@ impl Chain {
         let mut gas = 0u64;
         let mut receipts = Vec::new();
         for (i, tx) in block.txs.iter().enumerate() {
-            let checked = tx
-                .check_stateless(&self.chain_id, &self.params)
+            let checked = self
+                .check(tx)
                 .map_err(|e| ChainError::InvalidBlock(format!("transaction {i}: {e}")))?;
             gas = gas
                 .checked_add(tx.tx.gas_limit)
@@ -452,7 +472,7 @@ impl Chain {
 
     /// What `tx` would do if it ran next, without committing: its receipt and gas.
     pub fn simulate(&self, tx: &SignedTx) -> Result<Receipt, ChainError> {
-        let checked = tx.check_stateless(&self.chain_id, &self.params)?;
+        let checked = self.check(tx)?;
         let head = self.head()?;
         let executor = Executor {
             engine: &self.engine,

@@ -135,6 +135,17 @@ impl SignedTx {
 
     /// Every check that needs no state.
     pub fn check_stateless(&self, chain_id: &str, params: &Params) -> Result<Checked, ChainError> {
+        self.check_stateless_with(chain_id, params, |_| None)
+    }
+
+    /// [`SignedTx::check_stateless`], taking the signer from `known` (by transaction hash)
+    /// when it was recovered before: the hash covers the signature, so the answer is the same.
+    pub fn check_stateless_with(
+        &self,
+        chain_id: &str,
+        params: &Params,
+        known: impl FnOnce(&Hash) -> Option<Address>,
+    ) -> Result<Checked, ChainError> {
         if self.tx.chain_id != chain_id {
             return Err(ChainError::WrongChain {
                 expected: chain_id.to_string(),
@@ -180,10 +191,11 @@ impl SignedTx {
             }
             _ => {}
         }
-        Ok(Checked {
-            signer: self.signer()?,
-            size,
-            hash: Sha256::digest(&bytes).into(),
-        })
+        let hash: Hash = Sha256::digest(&bytes).into();
+        let signer = match known(&hash) {
+            Some(signer) => signer,
+            None => self.signer()?,
+        };
+        Ok(Checked { signer, size, hash })
     }
 }

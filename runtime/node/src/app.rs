@@ -17,7 +17,9 @@ use malachitebft_app_channel::app::types::core::{
     CommitCertificate, Context as _, Height as _, HeightParams, LinearTimeouts, Round, Validity,
 };
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
-use malachitebft_app_channel::app::types::{LocallyProposedValue, PeerId, ProposedValue};
+use malachitebft_app_channel::app::types::{
+    LocallyProposedValue, MisbehaviorEvidence, PeerId, ProposedValue,
+};
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
 use tokio::sync::broadcast;
 use tracing::{debug, error, info, warn};
@@ -114,6 +116,18 @@ fn undecided_key(height: Height, round: Round, id: &BlockId) -> Vec<u8> {
     k
 }
 
+/// Equivocations this node has seen (two signed votes or proposals from one validator for
+/// one height, round and step), as kept by [`App::record_evidence`]: newest last.
+pub fn evidence(chain: &Chain) -> eyre::Result<Vec<serde_json::Value>> {
+    let mut out = Vec::new();
+    for (_, bytes) in chain.db().aux_prefix(EVIDENCE)? {
+        out.push(serde_json::from_slice(&bytes)?);
+    }
+    Ok(out)
+}
+
+const EVIDENCE: &[u8] = b"evidence/";
+
 impl App {
     pub fn new(
         chain: Arc<Chain>,
@@ -194,7 +208,9 @@ impl App {
                         self.early.push(assembled);
                     }
                 }
-                let _ = reply_value.send(self.undecided(height, round)?);
+                let undecided = self.undecided(height, round)?;
+                debug!(%height, %round, known = undecided.len(), "proposals already received for the round");
+                let _ = reply_value.send(undecided);
             }
             AppMsg::GetValue {
                 height,
@@ -231,10 +247,16 @@ impl App {
                 }
             },
             AppMsg::ReceivedProposalPart {
-                from, part, reply, ..
+                from,
+                published_by,
+                part,
+                reply,
             } => {
-                let value = match self.received_part(from, part) {
+                // The parts of one stream share their publisher, whichever peer relayed each.
+                let publisher = published_by.unwrap_or(from);
+                let value = match self.received_part(publisher, part) {
                     Some(assembled) if assembled.init.height > self.height => {
+                        debug!(height = %assembled.init.height, round = assembled.init.round, "proposal for a later height kept");
                         self.early.push(assembled);
                         None
                     }
@@ -260,8 +282,16 @@ impl App {
                 let _ = reply.send(());
             }
             AppMsg::Finalized {
-                certificate, reply, ..
+                certificate,
+                evidence,
+                reply,
+                ..
             } => {
+                if !evidence.is_empty()
+                    && let Err(e) = self.record_evidence(certificate.height, &evidence)
+                {
+                    error!("recording misbehavior evidence failed: {e:#}");
+                }
                 let next = match self.commit(&certificate).await {
                     Ok(()) => Next::Start(certificate.height.increment_by(1), self.params()),
                     Err(e) => {
@@ -416,10 +446,10 @@ impl App {
     /// (no Init first, bytes past the limit, too many open streams) are dropped.
     fn received_part(
         &mut self,
-        from: PeerId,
+        publisher: PeerId,
         msg: StreamMessage<ProposalPart>,
     ) -> Option<Assembled> {
-        let key = (from, msg.stream_id.to_bytes());
+        let key = (publisher, msg.stream_id.to_bytes());
         if !self.streams.contains_key(&key) && self.streams.len() >= MAX_STREAMS {
             let oldest = self.streams.keys().next().cloned()?;
             self.streams.remove(&oldest);
@@ -433,7 +463,7 @@ impl App {
                     _ => 128,
                 };
                 if stream.bytes > MAX_STREAM_BYTES || stream.parts.len() > MAX_STREAM_BYTES / 1024 {
-                    warn!(peer = %from, "dropping an oversized proposal stream");
+                    warn!(publisher = %publisher, "dropping an oversized proposal stream");
                     self.streams.remove(&key);
                     return None;
                 }
@@ -447,7 +477,7 @@ impl App {
         let stream = self.streams.remove(&key)?;
         let mut parts = stream.parts.into_values();
         let Some(ProposalPart::Init(init)) = parts.next() else {
-            warn!(peer = %from, "proposal stream does not start with Init");
+            warn!(publisher = %publisher, "proposal stream does not start with Init");
             return None;
         };
         let mut block = Vec::new();
@@ -457,7 +487,7 @@ impl App {
                 (ProposalPart::Data(d), None) => block.extend_from_slice(&d),
                 (ProposalPart::Fin(f), None) => fin = Some(f),
                 _ => {
-                    warn!(peer = %from, "malformed proposal stream");
+                    warn!(publisher = %publisher, "malformed proposal stream");
                     return None;
                 }
             }
@@ -520,6 +550,7 @@ impl App {
             validity,
         };
         self.store_undecided(&value)?;
+        debug!(%height, %round, value = %id, ?validity, "proposal received");
         Ok(Some(value))
     }
 
@@ -553,6 +584,55 @@ impl App {
             out.push(BorshCodec.decode(Bytes::from(bytes))?);
         }
         Ok(out)
+    }
+
+    /// Keeps what consensus proved about a validator signing twice (it already refused the
+    /// second message); operators and tests read it with `bot_getEvidence`.
+    fn record_evidence(
+        &self,
+        height: Height,
+        evidence: &MisbehaviorEvidence<BotContext>,
+    ) -> eyre::Result<()> {
+        let db = self.chain.db();
+        let put = |kind: &str,
+                   round: i64,
+                   validator: &ValidatorAddress,
+                   first: String,
+                   second: String|
+         -> eyre::Result<()> {
+            warn!(%height, round, %validator, kind, %first, %second, "validator equivocated");
+            let mut key = height_prefix(EVIDENCE, height);
+            key.extend_from_slice(&(round + 1).to_be_bytes());
+            key.extend_from_slice(&validator.0.0);
+            key.extend_from_slice(kind.as_bytes());
+            let record = serde_json::json!({
+                "height": height.0, "round": round, "validator": validator.to_string(),
+                "kind": kind, "first": first, "second": second,
+            });
+            db.put_aux(&key, &serde_json::to_vec(&record)?)?;
+            Ok(())
+        };
+        let nil_or = |v: &Option<BlockId>| v.map_or("nil".to_string(), |id| id.to_string());
+        for (validator, pairs) in &evidence.proposals {
+            for (a, b) in pairs {
+                let (a, b) = (&a.message, &b.message);
+                put(
+                    "proposal",
+                    a.round,
+                    validator,
+                    a.value.to_string(),
+                    b.value.to_string(),
+                )?;
+            }
+        }
+        for (validator, pairs) in evidence.votes.iter() {
+            for (a, b) in pairs {
+                let (a, b) = (&a.message, &b.message);
+                let kind = if a.precommit { "precommit" } else { "prevote" };
+                put(kind, a.round, validator, nil_or(&a.value), nil_or(&b.value))?;
+            }
+        }
+        Ok(())
     }
 
     /// Commits the decided block unless it already is. Needs the block: executed here, or

@@ -1,9 +1,12 @@
 //! Transaction gossip: signed transactions spread between nodes on a gossipsub topic of the
-//! chain's own, over the same libp2p as consensus. Each message is one transaction, checked
-//! (size, signature, chain id, nonce, permission) before this node forwards it; a peer that
-//! sends garbage is scored down and, past the threshold, no longer heard.
+//! chain's own, over the same libp2p as consensus. A message is a batch (borsh `Vec<Vec<u8>>`
+//! of encoded transactions, what a node accepted since its last message, up to the size of one
+//! largest transaction); every transaction in it is checked (size, signature, chain id, nonce,
+//! permission) before this node forwards it; a peer that sends garbage is scored down and,
+//! past the threshold, no longer heard.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bot_chain::{Chain, SignedTx};
@@ -27,6 +30,7 @@ struct Behaviour {
 pub struct Gossip {
     publish: mpsc::Sender<Vec<u8>>,
     peers: watch::Receiver<usize>,
+    rejected: Arc<AtomicU64>,
 }
 
 impl Gossip {
@@ -39,6 +43,26 @@ impl Gossip {
     pub fn peers(&self) -> usize {
         *self.peers.borrow()
     }
+
+    /// Messages refused as invalid (and held against their sender) since the node started.
+    pub fn rejected(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
+    }
+}
+
+/// A received message waiting for validation, and the verdict going back to the swarm.
+struct Received {
+    id: gossipsub::MessageId,
+    from: PeerId,
+    data: Vec<u8>,
+}
+
+/// Transactions in one gossip message, at most.
+pub const MAX_BATCH: usize = 1024;
+
+/// A gossip message carrying `txs` (encoded transactions).
+pub fn encode_batch(txs: &[Vec<u8>]) -> Vec<u8> {
+    borsh::to_vec(txs).unwrap_or_default()
 }
 
 pub fn topic(chain_id: &str) -> IdentTopic {
@@ -65,7 +89,7 @@ pub fn start(
         )?
         .with_behaviour(|key| {
             let config = gossipsub::ConfigBuilder::default()
-                .max_transmit_size(max_tx + 4096)
+                .max_transmit_size(max_tx + 4 * MAX_BATCH + 4096)
                 .validation_mode(gossipsub::ValidationMode::Strict)
                 .validate_messages()
                 .message_id_fn(|m| gossipsub::MessageId::from(Sha256::digest(&m.data).to_vec()))
@@ -95,6 +119,38 @@ pub fn start(
     swarm.listen_on(listen)?;
     let (publish, mut to_publish) = mpsc::channel::<Vec<u8>>(65_536);
     let (peer_count, peers_rx) = watch::channel(0usize);
+    let rejected = Arc::new(AtomicU64::new(0));
+    // Checking a transaction (signature, account) runs on a blocking thread, in batches, so
+    // the swarm keeps serving connections while a burst is verified.
+    let (to_check, mut checking) = mpsc::channel::<Received>(65_536);
+    let (verdicts, mut verdict) =
+        mpsc::unbounded_channel::<(gossipsub::MessageId, PeerId, MessageAcceptance)>();
+    let counter = rejected.clone();
+    tokio::spawn(async move {
+        let mut batch = Vec::new();
+        while checking.recv_many(&mut batch, 1024).await > 0 {
+            let work = std::mem::take(&mut batch);
+            let (chain, mempool, verdicts, counter) = (
+                chain.clone(),
+                mempool.clone(),
+                verdicts.clone(),
+                counter.clone(),
+            );
+            let done = tokio::task::spawn_blocking(move || {
+                for m in work {
+                    let acceptance = check(&chain, &mempool, &m.data, max_tx, &m.from);
+                    if matches!(acceptance, MessageAcceptance::Reject) {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let _ = verdicts.send((m.id, m.from, acceptance));
+                }
+            })
+            .await;
+            if done.is_err() {
+                break;
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut redial = tokio::time::interval(Duration::from_secs(3));
         loop {
@@ -107,9 +163,27 @@ pub fn start(
                     }
                 }
                 Some(tx) = to_publish.recv() => {
-                    if let Err(e) = swarm.behaviour_mut().gossipsub.publish(topic.clone(), tx) {
-                        debug!("gossip publish: {e}");
+                    // Everything accepted meanwhile goes in one message (one signature, one id).
+                    let mut size = tx.len();
+                    let mut batch = vec![tx];
+                    while batch.len() < MAX_BATCH {
+                        match to_publish.try_recv() {
+                            Ok(tx) if size + tx.len() <= max_tx => {
+                                size += tx.len();
+                                batch.push(tx);
+                            }
+                            Ok(tx) => {
+                                publish_batch(&mut swarm, &topic, &batch);
+                                size = tx.len();
+                                batch = vec![tx];
+                            }
+                            Err(_) => break,
+                        }
                     }
+                    publish_batch(&mut swarm, &topic, &batch);
+                }
+                Some((id, from, acceptance)) = verdict.recv() => {
+                    swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, acceptance);
                 }
                 event = swarm.select_next_some() => match event {
                     SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
@@ -117,12 +191,12 @@ pub fn start(
                         message_id,
                         message,
                     })) => {
-                        let acceptance = check(&chain, &mempool, &message.data, max_tx, &propagation_source);
-                        swarm.behaviour_mut().gossipsub.report_message_validation_result(
-                            &message_id,
-                            &propagation_source,
-                            acceptance,
-                        );
+                        let received = Received { id: message_id, from: propagation_source, data: message.data };
+                        if let Err(mpsc::error::TrySendError::Full(m)) = to_check.try_send(received) {
+                            // Overloaded: drop it unforwarded, without blaming the sender.
+                            swarm.behaviour_mut().gossipsub.report_message_validation_result(
+                                &m.id, &m.from, MessageAcceptance::Ignore);
+                        }
                     }
                     SwarmEvent::ConnectionEstablished { .. } | SwarmEvent::ConnectionClosed { .. } => {
                         let _ = peer_count.send(swarm.connected_peers().count());
@@ -136,13 +210,55 @@ pub fn start(
     Ok(Gossip {
         publish,
         peers: peers_rx,
+        rejected,
     })
 }
 
-/// Accept (forward) a valid new transaction, ignore one this node already has or that is
-/// valid but no longer applicable, reject (penalize the sender for) bytes that are not a
-/// correctly signed transaction for this chain.
+fn publish_batch(swarm: &mut libp2p::Swarm<Behaviour>, topic: &IdentTopic, batch: &[Vec<u8>]) {
+    if let Err(e) = swarm
+        .behaviour_mut()
+        .gossipsub
+        .publish(topic.clone(), encode_batch(batch))
+    {
+        debug!("gossip publish: {e}");
+    }
+}
+
+/// A batch is rejected (its sender penalized) if it is not a batch or holds any transaction
+/// that is provably garbage (an honest node forwards only what it checked); forwarded if it
+/// brought at least one new transaction; else ignored.
 fn check(
+    chain: &Chain,
+    mempool: &Mempool,
+    data: &[u8],
+    max_tx: usize,
+    from: &PeerId,
+) -> MessageAcceptance {
+    let txs: Vec<Vec<u8>> = match borsh::from_slice(data) {
+        Ok(txs) => txs,
+        Err(e) => {
+            warn!(peer = %from, "gossiped bytes are not a transaction batch: {e}");
+            return MessageAcceptance::Reject;
+        }
+    };
+    if txs.is_empty() || txs.len() > MAX_BATCH {
+        warn!(peer = %from, count = txs.len(), "gossiped batch of a size out of bounds");
+        return MessageAcceptance::Reject;
+    }
+    let mut outcome = MessageAcceptance::Ignore;
+    for tx in &txs {
+        match check_one(chain, mempool, tx, max_tx, from) {
+            MessageAcceptance::Reject => return MessageAcceptance::Reject,
+            MessageAcceptance::Accept => outcome = MessageAcceptance::Accept,
+            MessageAcceptance::Ignore => {}
+        }
+    }
+    outcome
+}
+
+/// Accept a valid new transaction, ignore one this node already has or that is valid but no
+/// longer applicable, reject bytes that are not a correctly signed transaction for this chain.
+fn check_one(
     chain: &Chain,
     mempool: &Mempool,
     data: &[u8],

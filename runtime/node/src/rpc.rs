@@ -217,6 +217,8 @@ fn status(s: &RpcState) -> RpcResult {
         "time_ms": head.time_ms,
         "peers": s.gossip.as_ref().map_or(0, |g| g.peers()),
         "mempool": s.mempool.len(),
+        "gossip_rejected": s.gossip.as_ref().map_or(0, |g| g.rejected()),
+        "equivocations": crate::app::evidence(&s.chain).map_err(node)?.len(),
         "validator": s.validator.map(|a| a.to_string()),
     }))
 }
@@ -381,6 +383,9 @@ fn module(
 ) -> Result<RpcModule<RpcState>, jsonrpsee::core::RegisterMethodError> {
     let mut m = RpcModule::from_arc(state);
     m.register_blocking_method("bot_status", |_, s, _| status(&s))?;
+    m.register_blocking_method("bot_getEvidence", |_, s, _| -> RpcResult {
+        Ok(Value::from(crate::app::evidence(&s.chain).map_err(node)?))
+    })?;
     m.register_blocking_method("bot_validators", |_, s, _| -> RpcResult {
         Ok(s.validators.clone())
     })?;
