@@ -59,6 +59,8 @@ struct Received {
 
 /// Transactions in one gossip message, at most.
 pub const MAX_BATCH: usize = 1024;
+/// How long a node collects accepted transactions before gossiping them as one message.
+const BATCH_DELAY: Duration = Duration::from_millis(10);
 
 /// A gossip message carrying `txs` (encoded transactions).
 pub fn encode_batch(txs: &[Vec<u8>]) -> Vec<u8> {
@@ -153,6 +155,11 @@ pub fn start(
     });
     tokio::spawn(async move {
         let mut redial = tokio::time::interval(Duration::from_secs(3));
+        // What this node accepted in the last few milliseconds goes out as one message (one
+        // signature and one id for the batch, not per transaction).
+        let (mut batch, mut size) = (Vec::<Vec<u8>>::new(), 0usize);
+        let flush = tokio::time::sleep(BATCH_DELAY);
+        tokio::pin!(flush);
         loop {
             tokio::select! {
                 _ = redial.tick() => {
@@ -163,24 +170,23 @@ pub fn start(
                     }
                 }
                 Some(tx) = to_publish.recv() => {
-                    // Everything accepted meanwhile goes in one message (one signature, one id).
-                    let mut size = tx.len();
-                    let mut batch = vec![tx];
-                    while batch.len() < MAX_BATCH {
-                        match to_publish.try_recv() {
-                            Ok(tx) if size + tx.len() <= max_tx => {
-                                size += tx.len();
-                                batch.push(tx);
-                            }
-                            Ok(tx) => {
-                                publish_batch(&mut swarm, &topic, &batch);
-                                size = tx.len();
-                                batch = vec![tx];
-                            }
-                            Err(_) => break,
-                        }
+                    if batch.is_empty() {
+                        flush.as_mut().reset(tokio::time::Instant::now() + BATCH_DELAY);
                     }
-                    publish_batch(&mut swarm, &topic, &batch);
+                    if !batch.is_empty() && size + tx.len() > max_tx {
+                        publish_batch(&mut swarm, &topic, &mut batch);
+                        size = 0;
+                    }
+                    size += tx.len();
+                    batch.push(tx);
+                    if batch.len() >= MAX_BATCH {
+                        publish_batch(&mut swarm, &topic, &mut batch);
+                        size = 0;
+                    }
+                }
+                _ = &mut flush, if !batch.is_empty() => {
+                    publish_batch(&mut swarm, &topic, &mut batch);
+                    size = 0;
                 }
                 Some((id, from, acceptance)) = verdict.recv() => {
                     swarm.behaviour_mut().gossipsub.report_message_validation_result(&id, &from, acceptance);
@@ -214,7 +220,11 @@ pub fn start(
     })
 }
 
-fn publish_batch(swarm: &mut libp2p::Swarm<Behaviour>, topic: &IdentTopic, batch: &[Vec<u8>]) {
+fn publish_batch(
+    swarm: &mut libp2p::Swarm<Behaviour>,
+    topic: &IdentTopic,
+    batch: &mut Vec<Vec<u8>>,
+) {
     if let Err(e) = swarm
         .behaviour_mut()
         .gossipsub
@@ -222,6 +232,7 @@ fn publish_batch(swarm: &mut libp2p::Swarm<Behaviour>, topic: &IdentTopic, batch
     {
         debug!("gossip publish: {e}");
     }
+    batch.clear();
 }
 
 /// A batch is rejected (its sender penalized) if it is not a batch or holds any transaction
