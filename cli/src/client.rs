@@ -60,6 +60,15 @@ pub struct RpcError {
     pub message: String,
 }
 
+impl RpcError {
+    fn from_json(e: &Value) -> RpcError {
+        RpcError {
+            code: e["code"].as_i64().unwrap_or(0),
+            message: e["message"].as_str().unwrap_or("unknown error").to_string(),
+        }
+    }
+}
+
 impl Rpc {
     pub fn new(url: &str) -> Rpc {
         let agent = ureq::Agent::config_builder()
@@ -77,26 +86,29 @@ impl Rpc {
         &self.url
     }
 
-    pub fn call(&self, method: &str, params: Value) -> Result<Value> {
-        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+    /// Posts a JSON-RPC request (or batch) and reads the JSON reply.
+    fn post(&self, body: &Value) -> Result<Value> {
         let mut response = self
             .agent
             .post(&self.url)
             .header("content-type", "application/json")
-            .send_json(&body)
+            .send_json(body)
             .with_context(|| format!("cannot reach the node at {}", self.url))?;
-        let reply: Value = response
+        response
             .body_mut()
+            .with_config()
+            .limit(64 << 20)
             .read_json()
-            .with_context(|| format!("{} did not answer JSON-RPC", self.url))?;
-        if let Some(e) = reply.get("error") {
-            return Err(RpcError {
-                code: e["code"].as_i64().unwrap_or(0),
-                message: e["message"].as_str().unwrap_or("unknown error").to_string(),
-            }
-            .into());
+            .with_context(|| format!("{} did not answer JSON-RPC", self.url))
+    }
+
+    pub fn call(&self, method: &str, params: Value) -> Result<Value> {
+        let reply =
+            self.post(&json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }))?;
+        match reply.get("error") {
+            Some(e) => Err(RpcError::from_json(e).into()),
+            None => Ok(reply["result"].clone()),
         }
-        Ok(reply["result"].clone())
     }
 
     pub fn status(&self) -> Result<Value> {
@@ -155,18 +167,10 @@ impl Rpc {
                         "params": [hex0x(&tx.to_bytes())] })
             })
             .collect();
-        let mut response = self
-            .agent
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .send_json(&body)
-            .with_context(|| format!("cannot reach the node at {}", self.url))?;
-        let replies: Vec<Value> = response
-            .body_mut()
-            .with_config()
-            .limit(64 << 20)
-            .read_json()
-            .with_context(|| format!("{} did not answer the JSON-RPC batch", self.url))?;
+        let reply = self.post(&Value::from(body))?;
+        let Some(replies) = reply.as_array() else {
+            bail!("{} answered a JSON-RPC batch with {reply}", self.url);
+        };
         let mut out: Vec<Result<String, RpcError>> = (0..txs.len())
             .map(|_| {
                 Err(RpcError {
@@ -180,10 +184,7 @@ impl Rpc {
                 continue;
             };
             *slot = match reply.get("error") {
-                Some(e) => Err(RpcError {
-                    code: e["code"].as_i64().unwrap_or(0),
-                    message: e["message"].as_str().unwrap_or("unknown error").to_string(),
-                }),
+                Some(e) => Err(RpcError::from_json(e)),
                 None => Ok(reply["result"]["tx_hash"]
                     .as_str()
                     .unwrap_or_default()
