@@ -564,8 +564,8 @@ fn a_hostile_peer_gossiping_garbage_is_refused_and_the_node_keeps_committing() {
     let consensus = ["/consensus", "/proposal_parts", "/liveness"].map(IdentTopic::new);
 
     // What peers send on the transaction topic: one good transaction, four bad batches,
-    // and a forged signature (it recovers some other, unpermitted account: not forwarded, but
-    // not provably garbage either, so not counted below).
+    // and a forged signature (usually it recovers some other, unpermitted account: not
+    // forwarded, but not provably garbage either).
     let frank = Keypair::dev("frank");
     let upload = |chain: &str, nonce| {
         SignedTx::sign(
@@ -626,7 +626,13 @@ fn a_hostile_peer_gossiping_garbage_is_refused_and_the_node_keeps_committing() {
     wait_for("the bad messages counted", Duration::from_secs(30), || {
         rpc.status().unwrap()["gossip_rejected"].as_u64().unwrap() >= bad.len() as u64
     });
-    assert_eq!(rpc.status().unwrap()["gossip_rejected"], json!(bad.len()));
+    // The forged signature counts too when flipping its byte made it unrecoverable (not a
+    // valid curve point) rather than some other account's: it depends on the wasm's bytes.
+    let rejected = rpc.status().unwrap()["gossip_rejected"].as_u64().unwrap();
+    assert!(
+        (bad.len() as u64..=bad.len() as u64 + 1).contains(&rejected),
+        "{rejected} refused"
+    );
     let h = height(&devnet.rpcs[0]);
     wait_for("blocks after the garbage", Duration::from_secs(60), || {
         height(&devnet.rpcs[0]) >= h + 2
