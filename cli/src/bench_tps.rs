@@ -83,6 +83,8 @@ struct Shared {
     in_flight: Vec<AtomicU32>,
     submitted: AtomicU64,
     refused: AtomicU64,
+    /// Why the node refused the first refused transaction (for the report).
+    first_refusal: Mutex<Option<String>>,
     committed: AtomicU64,
     stop: AtomicBool,
 }
@@ -133,6 +135,7 @@ fn measure(options: &TpsOptions, rpcs: &[String], keys: &[Keypair], pids: &[u32]
         in_flight: keys.iter().map(|_| AtomicU32::new(0)).collect(),
         submitted: AtomicU64::new(0),
         refused: AtomicU64::new(0),
+        first_refusal: Mutex::new(None),
         committed: AtomicU64::new(0),
         stop: AtomicBool::new(false),
     });
@@ -250,6 +253,7 @@ fn measure(options: &TpsOptions, rpcs: &[String], keys: &[Keypair], pids: &[u32]
         "committed": shared.committed.load(Ordering::Relaxed),
         "committed_in_window": committed_in_window,
         "refused": shared.refused.load(Ordering::Relaxed),
+        "first_refusal": shared.first_refusal.lock().unwrap().take(),
         "not_committed": lost,
         "blocks": blocks.len(),
         "block_interval_ms": {
@@ -336,17 +340,15 @@ fn send_load(
                 if let Some(a) = accounts.iter_mut().find(|a| a.0 == *account) {
                     a.2 = a.2.min(tx.tx.nonce);
                 }
-                tracing_refusal(&e);
+                shared
+                    .first_refusal
+                    .lock()
+                    .unwrap()
+                    .get_or_insert(e.message);
             }
         }
     }
     Ok(())
-}
-
-fn tracing_refusal(e: &crate::client::RpcError) {
-    if std::env::var_os("BOT_BENCH_DEBUG").is_some() {
-        eprintln!("refused: {}", e.message);
-    }
 }
 
 fn progress(shared: &Shared, start: Instant, duration: Duration, committed: u64) {
@@ -418,6 +420,9 @@ pub fn print(report: &Value) -> Result<()> {
         "submitted {}, committed {}, refused {}, not committed {}",
         r["submitted"], r["committed"], r["refused"], r["not_committed"]
     );
+    if let Some(why) = r["first_refusal"].as_str() {
+        println!("first refusal: {why}");
+    }
     println!(
         "node memory (MiB): idle {}, peak {}",
         r["node_rss_mib"]["idle"], r["node_rss_mib"]["peak"]

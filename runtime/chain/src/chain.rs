@@ -209,10 +209,15 @@ impl Chain {
     /// transaction's signer once.
     fn check(&self, tx: &SignedTx) -> Result<Checked, ChainError> {
         let cache = || self.signers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut known = false;
         let checked = tx.check_stateless_with(&self.chain_id, &self.params, |hash| {
-            cache().get(hash).copied()
+            let signer = cache().get(hash).copied();
+            known = signer.is_some();
+            signer
         })?;
-        cache().put(checked.hash, checked.signer);
+        if !known {
+            cache().put(checked.hash, checked.signer);
+        }
         Ok(checked)
     }
 

@@ -126,6 +126,11 @@ pub fn evidence(chain: &Chain) -> eyre::Result<Vec<serde_json::Value>> {
     Ok(out)
 }
 
+/// How many equivocations [`evidence`] holds.
+pub fn evidence_count(chain: &Chain) -> eyre::Result<usize> {
+    Ok(chain.db().aux_prefix(EVIDENCE)?.len())
+}
+
 const EVIDENCE: &[u8] = b"evidence/";
 
 impl App {

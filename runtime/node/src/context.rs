@@ -72,7 +72,7 @@ pub struct ValidatorAddress(pub Address);
 
 impl fmt::Display for ValidatorAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "0x{}", self.0.to_hex())
+        self.0.fmt(f)
     }
 }
 

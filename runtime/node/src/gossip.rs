@@ -1,7 +1,7 @@
 //! Transaction gossip: signed transactions spread between nodes on a gossipsub topic of the
 //! chain's own, over the same libp2p as consensus. A message is a batch (borsh `Vec<Vec<u8>>`
-//! of encoded transactions, what a node accepted since its last message, up to the size of one
-//! largest transaction); every transaction in it is checked (size, signature, chain id, nonce,
+//! of encoded transactions a node accepted within 10 ms, up to the size of one largest
+//! transaction); every transaction in it is checked (size, signature, chain id, nonce,
 //! permission) before this node forwards it; a peer that sends garbage is scored down and,
 //! past the threshold, no longer heard.
 
@@ -50,7 +50,7 @@ impl Gossip {
     }
 }
 
-/// A received message waiting for validation, and the verdict going back to the swarm.
+/// A received message waiting for validation.
 struct Received {
     id: gossipsub::MessageId,
     from: PeerId,

@@ -218,7 +218,7 @@ fn status(s: &RpcState) -> RpcResult {
         "peers": s.gossip.as_ref().map_or(0, |g| g.peers()),
         "mempool": s.mempool.len(),
         "gossip_rejected": s.gossip.as_ref().map_or(0, |g| g.rejected()),
-        "equivocations": crate::app::evidence(&s.chain).map_err(node)?.len(),
+        "equivocations": crate::app::evidence_count(&s.chain).map_err(node)?,
         "validator": s.validator.map(|a| a.to_string()),
     }))
 }
