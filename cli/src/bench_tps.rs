@@ -32,7 +32,7 @@ pub struct TpsOptions {
 }
 
 /// Gas limit of one increment: what it uses (about 43k) with margin.
-const INCREMENT_GAS: u64 = 100_000;
+const INCREMENT_GAS: u64 = 5_000_000;
 /// Transactions per JSON-RPC batch request.
 const BATCH: usize = 256;
 

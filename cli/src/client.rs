@@ -131,7 +131,7 @@ impl Rpc {
         let mut tx = Transaction {
             chain_id,
             nonce,
-            gas_limit: gas_limit.unwrap_or(100_000_000),
+            gas_limit: gas_limit.unwrap_or(dry_run_gas()),
             kind,
         };
         if gas_limit.is_none() {
@@ -147,7 +147,7 @@ impl Rpc {
                 );
             }
             let used = dry["gas_used"].as_u64().unwrap_or(0);
-            tx.gas_limit = (used + used / 2 + 50_000).min(100_000_000);
+            tx.gas_limit = (used + used / 2 + 50_000).min(dry_run_gas());
         }
         Ok(SignedTx::sign(tx, key))
     }
@@ -217,6 +217,12 @@ pub fn hex0x(bytes: &[u8]) -> String {
 }
 
 /// Named accounts every devnet funds (their keys derive from the name: for development only).
+/// The gas a transaction may use before its dry run tells how much it needs: the default
+/// genesis's per-transaction maximum.
+fn dry_run_gas() -> u64 {
+    bot_chain::Params::default().max_tx_gas
+}
+
 pub const DEV_ACCOUNTS: [&str; 8] = [
     "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
 ];

@@ -3,6 +3,7 @@
 //! integration tests use too.
 
 pub use bot_build as build;
+pub mod bench_gas;
 pub mod bench_tps;
 pub mod chain_cmds;
 pub mod check;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use bot_engine::{Engine, EngineConfig};
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -159,7 +159,8 @@ enum Command {
     Block { id: String },
     /// The chain's height, app hash and peers as the node sees them.
     Status,
-    /// Measure: `tps` floods a devnet with signed counter calls.
+    /// Measure: `gas` prices a contract method (or calibrates the cost table), `tps` floods a
+    /// devnet with signed counter calls.
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
@@ -168,6 +169,39 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Gas of a contract method with its breakdown (wasm instructions, each host function,
+    /// storage bytes); or, with --calibrate, the cost table measured against this machine.
+    Gas {
+        /// The contract's .wasm file (not with --calibrate).
+        file: Option<PathBuf>,
+        /// The method to measure.
+        #[arg(long)]
+        call: Option<String>,
+        /// Its arguments: a JSON object keyed by parameter name.
+        #[arg(long)]
+        args: Option<String>,
+        /// Initialize first with this method (measured too).
+        #[arg(long)]
+        init: Option<String>,
+        #[arg(long)]
+        init_args: Option<String>,
+        /// The calling account: 0x + 40 hex digits, or a name such as `alice`.
+        #[arg(long)]
+        caller: Option<String>,
+        /// Keep the contract's state in this folder between runs (as `cargo bot run`).
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Time every instruction class and host function and compare each with the gas
+        /// unit; fails if any is off by more than 25%.
+        #[arg(long)]
+        calibrate: bool,
+        /// With --calibrate: only rows whose name contains this.
+        #[arg(long, requires = "calibrate")]
+        only: Option<String>,
+        /// With --calibrate: timed runs per row (the median is kept).
+        #[arg(long, default_value_t = 9, requires = "calibrate")]
+        repeats: usize,
+    },
     /// Sustained committed tx/s and submit-to-commit latency of a devnet (started for the run
     /// unless --rpc names a node), with the nodes' memory.
     Tps {
@@ -364,6 +398,64 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 }
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Gas {
+                    file,
+                    call,
+                    args,
+                    init,
+                    init_args,
+                    caller,
+                    state,
+                    calibrate,
+                    only,
+                    repeats,
+                },
+        } => {
+            if *calibrate {
+                if file.is_some() || call.is_some() || init.is_some() {
+                    bail!(
+                        "--calibrate measures the engine, not a contract: drop the file, --call and --init"
+                    );
+                }
+                let passed = cargo_bot::bench_gas::calibrate(cli.json, only.clone(), *repeats)?;
+                return Ok(if passed {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                });
+            }
+            let Some(file) = file else {
+                bail!(
+                    "which contract? `cargo bot bench gas <file.wasm> --call METHOD`, or `--calibrate`"
+                );
+            };
+            let report = cargo_bot::bench_gas::method(&cargo_bot::run::RunArgs {
+                file: file.clone(),
+                state: state.clone(),
+                init: init.clone(),
+                init_args: init_args.clone(),
+                call: call.clone(),
+                args: args.clone(),
+                caller: caller.clone(),
+                gas_limit: None,
+                compiler: bot_engine::Compiler::Cranelift,
+            })?;
+            if cli.json {
+                println!("{report}");
+            } else {
+                cargo_bot::bench_gas::print(&report);
+            }
+            let failed = ["init", "call"]
+                .iter()
+                .any(|k| report[k]["status"] == "error");
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Bench {
             command:

@@ -97,3 +97,125 @@ fn abi_prints_the_methods_a_contract_carries() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn bench_gas_breaks_a_method_down_and_the_parts_add_up() {
+    let path = bot_tests::contracts_dir().join("counter.wasm");
+    let path = path.to_str().unwrap();
+    let out = run(&[
+        "--json",
+        "bench",
+        "gas",
+        path,
+        "--init",
+        "new",
+        "--init-args",
+        r#"{"start": 5}"#,
+        "--call",
+        "increment",
+        "--args",
+        r#"{"by": 3}"#,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["cost_table_version"], bot_engine::COST_TABLE_VERSION);
+    for key in ["init", "call"] {
+        let r = &report[key];
+        assert_eq!(r["status"], "ok", "{r}");
+        let host: u64 = r["host"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["gas"].as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            r["wasm_gas"].as_u64().unwrap() + host,
+            r["gas_used"].as_u64().unwrap(),
+            "{key}: the parts add up to the total"
+        );
+        assert!(r["wasm_gas"].as_u64().unwrap() > 0);
+        assert!(r["storage_bytes_written"].as_u64().unwrap() > 0);
+    }
+    let call_host = report["call"]["host"].as_array().unwrap();
+    let used = |name: &str| {
+        call_host
+            .iter()
+            .find(|u| u["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {call_host:?}"))
+            .clone()
+    };
+    assert_eq!(used("instantiate")["gas"], bot_engine::COSTS.instantiate);
+    assert_eq!(used("storage.get")["calls"], 1);
+    assert_eq!(used("storage.set")["calls"], 1);
+    assert_eq!(used("events.emit")["calls"], 1);
+
+    // The same in text, and the mistakes a user makes named.
+    let out = run(&[
+        "bench",
+        "gas",
+        path,
+        "--call",
+        "increment",
+        "--init",
+        "new",
+        "--init-args",
+        r#"{"start": 1}"#,
+        "--args",
+        r#"{"by": 1}"#,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("wasm instructions"));
+    let out = run(&["bench", "gas", path, "--call", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no method `nope`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["bench", "gas"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--calibrate"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["bench", "gas", path, "--calibrate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not a contract"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn bench_gas_calibrate_reports_every_row_it_measured() {
+    // One quick row: the report's shape, not its times (timing is the calibration's business).
+    let out = run(&[
+        "--json",
+        "bench",
+        "gas",
+        "--calibrate",
+        "--only",
+        "env.",
+        "--repeats",
+        "1",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["cost_table_version"], bot_engine::COST_TABLE_VERSION);
+    let rows = report["rows"].as_array().unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["env.block-height", "env.caller"]);
+    assert_eq!(
+        out.status.success(),
+        report["pass"].as_bool().unwrap(),
+        "the exit code says whether every row is within the band"
+    );
+    let out = run(&["bench", "gas", "--calibrate", "--only", "no-such-row"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("matched no row"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -165,7 +165,7 @@ fn increment(chain_id: &str, key: &Keypair, nonce: u64, contract: bot_engine::Ad
         Transaction {
             chain_id: chain_id.to_string(),
             nonce,
-            gas_limit: 200_000,
+            gas_limit: 5_000_000,
             kind: TxKind::Call {
                 contract,
                 method: "increment".into(),
@@ -572,7 +572,7 @@ fn a_hostile_peer_gossiping_garbage_is_refused_and_the_node_keeps_committing() {
             Transaction {
                 chain_id: chain.to_string(),
                 nonce,
-                gas_limit: 50_000_000,
+                gas_limit: 2_000_000_000,
                 kind: TxKind::Upload {
                     wasm: std::fs::read(bot_tests::contracts_dir().join("counter.wasm")).unwrap(),
                 },

@@ -10,7 +10,7 @@ use bot_engine::{Address, Engine, EngineConfig};
 use bot_tests::wasm;
 
 const CHAIN: &str = "bot-test";
-const GAS: u64 = 5_000_000;
+const GAS: u64 = 2_000_000_000;
 
 struct Node {
     _dir: tempfile::TempDir,
@@ -329,7 +329,8 @@ fn failed_calls_keep_their_receipt_and_nonce_but_no_writes() {
         4,
         call(counter, "increment", borsh::to_vec(&1u64).unwrap()),
     );
-    out_of_gas.tx.gas_limit = 40_000;
+    // Enough for the intrinsic gas (1.5 million and the bytes), not for an instance.
+    out_of_gas.tx.gas_limit = 1_700_000;
     let out_of_gas = SignedTx::sign(out_of_gas.tx, &dev);
     let (_, receipts) = produce(
         &[&a],
@@ -372,7 +373,7 @@ fn failed_calls_keep_their_receipt_and_nonce_but_no_writes() {
         Some(100),
         "the counter's overflow"
     );
-    assert_eq!(receipts[2].gas_used, 40_000);
+    assert_eq!(receipts[2].gas_used, 1_700_000);
     assert!(receipts[1].events.is_empty());
     assert_eq!(get(&a, counter), u64::MAX);
     assert_eq!(a.chain.account(&dev.address()).unwrap().nonce, 6);

@@ -428,16 +428,27 @@ fn forwarded_gas_bounds_the_callee_and_the_rest_is_refunded() {
     let out = chain.call(
         PROBE,
         "call",
-        &call_args(OTHER, "loop", vec![], Some(300_000)),
+        &call_args(OTHER, "loop", vec![], Some(3_000_000)),
     );
     let result: CallResult = decode(&out);
     assert_eq!(result.map_err(|e| e.0), Err(2), "out-of-gas");
-    // The caller finished with gas to spare: it lost the 300,000 forwarded, not everything.
+    // The caller finished with gas to spare: it lost the 3,000,000 forwarded (and paid for two
+    // instances, the call and its own code, under 2,000,000), not everything.
     assert!(
-        out.gas_used > 300_000 && out.gas_used < 500_000,
+        out.gas_used > 3_000_000 && out.gas_used < 5_000_000,
         "gas used {}",
         out.gas_used
     );
+    // The breakdown names both instances and the call; the callee's loop is wasm gas.
+    let used = |name: &str| out.breakdown.host.iter().find(|u| u.name == name).cloned();
+    let instantiate = used("instantiate").expect("instantiate in the breakdown");
+    assert_eq!(
+        instantiate.calls, 2,
+        "the caller's instance and the callee's"
+    );
+    assert_eq!(instantiate.gas, 2 * bot_engine::COSTS.instantiate);
+    assert_eq!(used("calls.call").map(|u| u.calls), Some(1));
+    assert!(out.breakdown.wasm_gas(out.gas_used) > 3_000_000 - bot_engine::COSTS.instantiate);
 }
 
 #[test]

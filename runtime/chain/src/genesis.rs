@@ -36,13 +36,19 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Params {
         Params {
-            block_gas_limit: 2_000_000_000,
+            // In the engine's gas unit (about 0.04 ns of work, cost table 2). One transaction
+            // may use 40 billion (~1.6 s): enough to upload the largest contract (1 MiB of
+            // code at 32,000 a byte). A block's limits may add up to 100 billion.
+            block_gas_limit: 100_000_000_000,
             max_block_txs: 10_000,
             max_tx_bytes: 1 << 20,
-            max_tx_gas: 100_000_000,
-            tx_base_gas: 20_000,
-            tx_byte_gas: 10,
-            upload_byte_gas: 100,
+            max_tx_gas: 40_000_000_000,
+            // Recovering the signer (~60 µs, the secp256k1-recover price) and the account.
+            tx_base_gas: 1_500_000,
+            // Hashing, storing and gossiping each byte.
+            tx_byte_gas: 40,
+            // Validating and compiling each byte of uploaded code (measured by the calibration).
+            upload_byte_gas: 32_000,
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::abi::{self, layout};
 use crate::cache::{ArtifactKey, DiskCache, DiskLoad, LoadedCode, MemoryCache};
 use crate::compile::{self, CompileError};
 use crate::config::{EngineConfig, HostLimits};
-use crate::gas::COSTS;
+use crate::gas::{COSTS, GasBreakdown};
 use crate::host::{self, Host, HostError};
 use crate::instrument::{METERING_EXHAUSTED, METERING_REMAINING, STACK_SLOTS};
 use crate::overlay::Overlay;
@@ -102,6 +102,8 @@ pub struct Outcome {
     pub events: Vec<Event>,
     pub writes: Writes,
     pub logs: Vec<String>,
+    /// Where the gas went (instantiation, each host function, the rest in wasm instructions).
+    pub breakdown: GasBreakdown,
 }
 
 /// Traps raised by host functions, carried through wasmer as a [`RuntimeError`].
@@ -152,6 +154,7 @@ pub(crate) struct TxEnv {
     pub overlay: Overlay,
     pub events: Vec<Event>,
     pub logs: Vec<String>,
+    pub gas_use: GasBreakdown,
 }
 
 impl TxEnv {
@@ -173,6 +176,7 @@ impl TxEnv {
             overlay: Overlay::new(),
             events: Vec::new(),
             logs: Vec::new(),
+            gas_use: GasBreakdown::default(),
         }
     }
 
@@ -392,13 +396,20 @@ impl Engine {
             events: Vec::new(),
             writes: Writes::new(),
             logs: Vec::new(),
+            breakdown: GasBreakdown::default(),
         };
         if call.gas_limit < COSTS.instantiate {
             return Ok(fail(out_of_gas(call.gas_limit), call.gas_limit));
         }
         let code = match self.module_for(&*host, &call.contract)? {
             Ok(code) => code,
-            Err(failure) => return Ok(fail(failure, COSTS.instantiate)),
+            Err(failure) => {
+                let mut outcome = fail(failure, COSTS.instantiate);
+                outcome
+                    .breakdown
+                    .record("instantiate", true, COSTS.instantiate);
+                return Ok(outcome);
+            }
         };
         let mut store = Store::new(self.inner.runtime.clone());
         let env = FunctionEnv::new(
@@ -414,8 +425,12 @@ impl Engine {
                 overlay: Overlay::new(),
                 events: Vec::new(),
                 logs: Vec::new(),
+                gas_use: GasBreakdown::default(),
             },
         );
+        env.as_mut(&mut store)
+            .gas_use
+            .record("instantiate", true, COSTS.instantiate);
         let spec = FrameSpec {
             contract: call.contract,
             caller: call.caller,
@@ -427,6 +442,7 @@ impl Engine {
         let frame = run_frame(&mut store, &env, &code.module, spec)?;
         let data = env.as_mut(&mut store);
         let logs = std::mem::take(&mut data.logs);
+        let breakdown = std::mem::take(&mut data.gas_use);
         let gas_used = call.gas_limit - frame.gas_left;
         Ok(match frame.result {
             Ok(bytes) => Outcome {
@@ -435,14 +451,17 @@ impl Engine {
                 events: std::mem::take(&mut data.events),
                 writes: std::mem::take(&mut data.overlay).into_writes(),
                 logs,
+                breakdown,
             },
             // The frame saw its budget after instantiation; the caller knows its own limit.
             Err(failure) if failure.kind == FailureKind::OutOfGas => Outcome {
                 logs,
+                breakdown,
                 ..fail(out_of_gas(call.gas_limit), gas_used)
             },
             Err(failure) => Outcome {
                 logs,
+                breakdown,
                 ..fail(failure, gas_used)
             },
         })

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use wasmparser::Operator;
 
 /// Bumped on every change to [`COSTS`].
-pub const COST_TABLE_VERSION: u32 = 1;
+pub const COST_TABLE_VERSION: u32 = 2;
 
 /// A host function's price: a base fee plus a fee per byte it reads from or writes to the
 /// contract, or stores.
@@ -66,7 +66,10 @@ pub struct CostTable {
     pub instantiate: u64,
     /// Copying bytes into the contract (return values), per byte, on top of each function's fee.
     pub return_per_byte: u64,
+    /// Facts returned as a value (`block-height`, `gas-left`...).
     pub env: HostCost,
+    /// Facts returned as a list (`caller`, `chain-id`...): the host allocates in the contract.
+    pub env_list: HostCost,
     pub storage_get: HostCost,
     pub storage_has: HostCost,
     pub storage_set: HostCost,
@@ -86,39 +89,43 @@ pub struct CostTable {
     pub log: HostCost,
 }
 
-/// The cost table in force.
+/// The cost table in force. One gas is about the time of one simple wasm instruction (0.04 ns
+/// on the calibration machine, see BENCHMARKS.md); every price below was measured by
+/// `cargo bot bench gas --calibrate` and is within ±25% of that unit there.
 pub const COSTS: CostTable = CostTable {
     version: COST_TABLE_VERSION,
     plain: 1,
     memory_access: 2,
-    division: 8,
+    division: 40,
     branch: 4,
-    call: 12,
-    call_indirect: 16,
+    call: 27,
+    call_indirect: 40,
     memory_grow: 64,
-    memory_grow_per_page: 8_192,
+    // Growing maps the page and the contract's first touches fault it in.
+    memory_grow_per_page: 470_000,
     bulk_memory: 8,
     bulk_memory_bytes_per_gas: 8,
     per_local: 1,
-    instantiate: 20_000,
+    instantiate: 375_000,
     return_per_byte: 1,
-    env: HostCost::new(120, 1),
-    storage_get: HostCost::new(2_000, 2),
-    storage_has: HostCost::new(1_800, 2),
-    storage_set: HostCost::new(5_000, 20),
-    storage_remove: HostCost::new(3_000, 2),
-    storage_scan: HostCost::new(3_000, 2),
-    storage_scan_per_entry: 400,
-    emit: HostCost::new(800, 4),
-    sha256: HostCost::new(300, 5),
-    keccak256: HostCost::new(300, 5),
-    secp256k1_verify: HostCost::new(60_000, 1),
-    secp256k1_recover: HostCost::new(80_000, 1),
-    ed25519_verify: HostCost::new(45_000, 5),
-    p256_verify: HostCost::new(120_000, 1),
-    call_contract: HostCost::new(2_000, 2),
-    abort: HostCost::new(200, 1),
-    log: HostCost::new(200, 1),
+    env: HostCost::new(750, 0),
+    env_list: HostCost::new(2_750, 1),
+    storage_get: HostCost::new(6_400, 1),
+    storage_has: HostCost::new(3_550, 1),
+    storage_set: HostCost::new(5_500, 2),
+    storage_remove: HostCost::new(2_400, 1),
+    storage_scan: HostCost::new(6_000, 1),
+    storage_scan_per_entry: 6_000,
+    emit: HostCost::new(3_000, 4),
+    sha256: HostCost::new(5_100, 15),
+    keccak256: HostCost::new(10_850, 57),
+    secp256k1_verify: HostCost::new(1_400_000, 1),
+    secp256k1_recover: HostCost::new(1_465_000, 1),
+    ed25519_verify: HostCost::new(1_064_000, 40),
+    p256_verify: HostCost::new(4_000_000, 1),
+    call_contract: HostCost::new(57_000, 2),
+    abort: HostCost::new(2_000, 1),
+    log: HostCost::new(7_400, 1),
 };
 
 // Branches and calls cost more than arithmetic (CosmWasm once underpriced branches tenfold).
@@ -184,6 +191,53 @@ impl CostTable {
     }
 }
 
+/// Where a call's gas went, for contract authors (`cargo bot bench gas`). Deterministic like
+/// the gas itself, but not part of consensus: receipts keep only the total.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GasBreakdown {
+    /// Instantiation and every host function the call used, in order of first use.
+    pub host: Vec<HostUse>,
+    /// Value bytes `storage.get` and `storage.scan` returned.
+    pub storage_bytes_read: u64,
+    /// Key and value bytes `storage.set` wrote.
+    pub storage_bytes_written: u64,
+}
+
+/// One host function's share of a call (or `instantiate`, the price of an instance).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostUse {
+    /// The import as `interface.function`, e.g. `storage.get`.
+    pub name: &'static str,
+    pub calls: u64,
+    pub gas: u64,
+}
+
+impl GasBreakdown {
+    /// Records `gas` charged by `name`, as a new call or as more of the current one.
+    pub(crate) fn record(&mut self, name: &'static str, new_call: bool, gas: u64) {
+        let calls = u64::from(new_call);
+        match self.host.iter_mut().find(|u| u.name == name) {
+            Some(u) => {
+                u.calls += calls;
+                u.gas = u.gas.saturating_add(gas);
+            }
+            None => self.host.push(HostUse { name, calls, gas }),
+        }
+    }
+
+    /// Gas charged outside the contract's own instructions.
+    pub fn host_gas(&self) -> u64 {
+        self.host
+            .iter()
+            .fold(0u64, |sum, u| sum.saturating_add(u.gas))
+    }
+
+    /// Gas the contracts' wasm instructions used, out of a call's `gas_used`.
+    pub fn wasm_gas(&self, gas_used: u64) -> u64 {
+        gas_used.saturating_sub(self.host_gas())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,7 +254,7 @@ mod tests {
     #[test]
     fn host_fees_never_overflow_silently() {
         assert_eq!(COSTS.storage_set.for_bytes(u64::MAX), None);
-        assert_eq!(COSTS.sha256.for_bytes(10), Some(300 + 50));
+        assert_eq!(COSTS.sha256.for_bytes(10), Some(5_100 + 150));
     }
 
     #[test]

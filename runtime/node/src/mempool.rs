@@ -192,7 +192,7 @@ mod tests {
         let tx = Transaction {
             chain_id: "t".into(),
             nonce,
-            gas_limit: 50_000,
+            gas_limit: 2_000_000,
             kind,
         };
         SignedTx::sign(tx, key)

@@ -22,7 +22,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use anyhow::{Context, Result, anyhow, bail};
 use bot_abi::ContractAbi;
 pub use bot_engine::{Address, Compiler, Failure, FailureKind};
-use bot_engine::{BlockContext, CallRequest, CodeHash, Engine, EngineConfig, MemoryHost, Outcome};
+use bot_engine::{
+    BlockContext, CallRequest, CodeHash, Engine, EngineConfig, GasBreakdown, MemoryHost, Outcome,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -35,6 +37,8 @@ pub struct Receipt {
     pub gas_used: u64,
     pub events: Vec<bot_engine::Event>,
     pub logs: Vec<String>,
+    /// Where the gas went: instantiation, each host function, wasm instructions.
+    pub breakdown: GasBreakdown,
     abi: Option<Arc<ContractAbi>>,
 }
 
@@ -303,6 +307,7 @@ impl Sandbox {
             gas_used: outcome.gas_used,
             events: outcome.events,
             logs: outcome.logs,
+            breakdown: outcome.breakdown,
             abi: self.abi(address),
         }
     }

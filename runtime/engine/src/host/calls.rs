@@ -7,7 +7,7 @@
 
 use wasmer::{FunctionEnvMut, RuntimeError};
 
-use super::guest::{self, Env, charge, field};
+use super::guest::{self, Env, charge, charge_more, field};
 use crate::abi::layout;
 use crate::execute::{FailureKind, FrameSpec, HostTrap, TxEnv, run_frame};
 use crate::gas::{COSTS, HostCost};
@@ -96,8 +96,8 @@ fn call_contract(
         .iter()
         .map(|l| u64::from(*l as u32))
         .sum();
-    charge(&mut env, COSTS.call_contract.for_bytes(in_bytes))?;
     let what = if query { "calls.query" } else { "calls.call" };
+    charge(&mut env, what, COSTS.call_contract.for_bytes(in_bytes))?;
     if !query {
         guest::require_writable(&env, "a read-write call")?;
     }
@@ -139,7 +139,7 @@ fn call_contract(
         }
     };
     let result = nested_call(&mut env, contract, &method, &args, requested, query)?;
-    write_call_result(env, ret as u32, result)
+    write_call_result(env, what, ret as u32, result)
 }
 
 fn nested_call(
@@ -189,10 +189,10 @@ fn nested_call(
     };
     let read_only = query || env.data().frame()?.read_only || code.views.contains(method);
     // The callee's instance is paid for by the caller, then gets what it was given.
-    charge(env, Some(COSTS.instantiate))?;
+    charge(env, "instantiate", Some(COSTS.instantiate))?;
     let left = guest::gas_left(env)?;
     let forwarded = requested.map_or(left, |r| r.min(left));
-    charge(env, Some(forwarded))?;
+    guest::reserve(env, forwarded)?;
 
     let data = env.data_mut();
     data.overlay.push();
@@ -253,22 +253,25 @@ fn refund(env: &mut FunctionEnvMut<TxEnv>, gas: u64) -> Result<(), RuntimeError>
 
 fn write_call_result(
     mut env: Env,
+    what: &'static str,
     ret: u32,
     result: Result<Vec<u8>, CallError>,
 ) -> Result<(), RuntimeError> {
     use layout::call_result as r;
     match result {
         Ok(bytes) => {
-            charge(
+            charge_more(
                 &mut env,
+                what,
                 HostCost::per_byte(COSTS.return_per_byte).for_bytes(bytes.len() as u64),
             )?;
             guest::write_u8(&mut env, field(ret, r::TAG)?, 0)?;
             guest::write_list_at(&mut env, field(ret, r::OK_PTR)?, &bytes)
         }
         Err(e) => {
-            charge(
+            charge_more(
                 &mut env,
+                what,
                 HostCost::per_byte(COSTS.return_per_byte).for_bytes(e.message.len() as u64),
             )?;
             guest::write_u8(&mut env, field(ret, r::TAG)?, 1)?;

@@ -7,18 +7,19 @@
 use bot_crypto::CryptoError;
 use wasmer::RuntimeError;
 
-use super::guest::{self, Env, charge, field};
+use super::guest::{self, Env, charge, charge_more, field};
 use crate::abi::layout;
 use crate::gas::{COSTS, HostCost};
 
 /// Charges for and reads `n` byte-list arguments given as (ptr, len) pairs.
 fn inputs<const N: usize>(
     env: &mut Env,
+    name: &'static str,
     cost: &HostCost,
     args: [(i32, i32); N],
 ) -> Result<[Vec<u8>; N], RuntimeError> {
     let bytes: u64 = args.iter().map(|(_, len)| u64::from(*len as u32)).sum();
-    charge(env, cost.for_bytes(bytes))?;
+    charge(env, name, cost.for_bytes(bytes))?;
     let limit = env.data().host_limits.max_hash_input_bytes;
     let mut out: [Vec<u8>; N] = std::array::from_fn(|_| Vec::new());
     for (slot, (ptr, len)) in out.iter_mut().zip(args) {
@@ -27,22 +28,28 @@ fn inputs<const N: usize>(
     Ok(out)
 }
 
-fn hash_result(mut env: Env, ret: i32, digest: &[u8]) -> Result<(), RuntimeError> {
-    charge(
+fn hash_result(
+    mut env: Env,
+    name: &'static str,
+    ret: i32,
+    digest: &[u8],
+) -> Result<(), RuntimeError> {
+    charge_more(
         &mut env,
+        name,
         HostCost::per_byte(COSTS.return_per_byte).for_bytes(digest.len() as u64),
     )?;
     guest::write_list_at(&mut env, ret as u32, digest)
 }
 
 pub(crate) fn sha256(mut env: Env, ptr: i32, len: i32, ret: i32) -> Result<(), RuntimeError> {
-    let [data] = inputs(&mut env, &COSTS.sha256, [(ptr, len)])?;
-    hash_result(env, ret, &bot_crypto::sha256(&data))
+    let [data] = inputs(&mut env, "crypto.sha256", &COSTS.sha256, [(ptr, len)])?;
+    hash_result(env, "crypto.sha256", ret, &bot_crypto::sha256(&data))
 }
 
 pub(crate) fn keccak256(mut env: Env, ptr: i32, len: i32, ret: i32) -> Result<(), RuntimeError> {
-    let [data] = inputs(&mut env, &COSTS.keccak256, [(ptr, len)])?;
-    hash_result(env, ret, &bot_crypto::keccak256(&data))
+    let [data] = inputs(&mut env, "crypto.keccak256", &COSTS.keccak256, [(ptr, len)])?;
+    hash_result(env, "crypto.keccak256", ret, &bot_crypto::keccak256(&data))
 }
 
 /// Writes a `result<bool, crypto-error>`.
@@ -67,12 +74,13 @@ type SignatureCheck = fn(&[u8], &[u8], &[u8]) -> Result<bool, CryptoError>;
 /// A three-input signature check, charged by `cost`, answering `result<bool, crypto-error>` at `ret`.
 fn verify(
     mut env: Env,
+    name: &'static str,
     cost: &HostCost,
     args: [(i32, i32); 3],
     ret: i32,
     check: SignatureCheck,
 ) -> Result<(), RuntimeError> {
-    let [a, b, c] = inputs(&mut env, cost, args)?;
+    let [a, b, c] = inputs(&mut env, name, cost, args)?;
     write_verdict(env, ret, check(&a, &b, &c))
 }
 
@@ -89,6 +97,7 @@ pub(crate) fn secp256k1_verify(
     let args = [(hash_ptr, hash_len), (sig_ptr, sig_len), (key_ptr, key_len)];
     verify(
         env,
+        "crypto.secp256k1-verify",
         &COSTS.secp256k1_verify,
         args,
         ret,
@@ -107,6 +116,7 @@ pub(crate) fn secp256k1_recover(
 ) -> Result<(), RuntimeError> {
     let [hash, sig] = inputs(
         &mut env,
+        "crypto.secp256k1-recover",
         &COSTS.secp256k1_recover,
         [(hash_ptr, hash_len), (sig_ptr, sig_len)],
     )?;
@@ -117,8 +127,9 @@ pub(crate) fn secp256k1_recover(
         .and_then(|id| bot_crypto::secp256k1_recover(&hash, &sig, id));
     match recovered {
         Ok(key) => {
-            charge(
+            charge_more(
                 &mut env,
+                "crypto.secp256k1-recover",
                 HostCost::per_byte(COSTS.return_per_byte).for_bytes(key.len() as u64),
             )?;
             guest::write_u8(&mut env, field(ret, r::TAG)?, 0)?;
@@ -144,6 +155,7 @@ pub(crate) fn ed25519_verify(
     let args = [(msg_ptr, msg_len), (sig_ptr, sig_len), (key_ptr, key_len)];
     verify(
         env,
+        "crypto.ed25519-verify",
         &COSTS.ed25519_verify,
         args,
         ret,
@@ -162,5 +174,12 @@ pub(crate) fn p256_verify(
     ret: i32,
 ) -> Result<(), RuntimeError> {
     let args = [(hash_ptr, hash_len), (sig_ptr, sig_len), (key_ptr, key_len)];
-    verify(env, &COSTS.p256_verify, args, ret, bot_crypto::p256_verify)
+    verify(
+        env,
+        "crypto.p256-verify",
+        &COSTS.p256_verify,
+        args,
+        ret,
+        bot_crypto::p256_verify,
+    )
 }

@@ -14,7 +14,7 @@ pub(crate) fn emit(
     data_len: i32,
 ) -> Result<(), RuntimeError> {
     let bytes = u64::from(name_len as u32) + u64::from(data_len as u32);
-    charge(&mut env, COSTS.emit.for_bytes(bytes))?;
+    charge(&mut env, "events.emit", COSTS.emit.for_bytes(bytes))?;
     guest::require_writable(&env, "events.emit")?;
     let limits = env.data().host_limits.clone();
     let name = guest::read_string(

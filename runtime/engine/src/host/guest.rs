@@ -8,9 +8,37 @@ use crate::execute::{HostTrap, TxEnv};
 
 pub(crate) type Env<'a> = FunctionEnvMut<'a, TxEnv>;
 
-/// Charges `cost` to the executing contract before any work is done. `None` (an overflowed
-/// price) can never be paid. Running out marks the meter exhausted, as Metering does.
-pub(crate) fn charge(env: &mut Env, cost: Option<u64>) -> Result<(), RuntimeError> {
+/// Charges `cost` for one call of the host function `name` before any work is done. `None`
+/// (an overflowed price) can never be paid. Running out marks the meter exhausted, as Metering
+/// does.
+pub(crate) fn charge(
+    env: &mut Env,
+    name: &'static str,
+    cost: Option<u64>,
+) -> Result<(), RuntimeError> {
+    debit(env, Some((name, true)), cost)
+}
+
+/// Charges a further fee of the same call of `name` (the bytes it returns, say).
+pub(crate) fn charge_more(
+    env: &mut Env,
+    name: &'static str,
+    cost: Option<u64>,
+) -> Result<(), RuntimeError> {
+    debit(env, Some((name, false)), cost)
+}
+
+/// Sets gas aside for a callee. Not a fee: what the callee uses is recorded as it happens, and
+/// what it leaves is given back.
+pub(crate) fn reserve(env: &mut Env, gas: u64) -> Result<(), RuntimeError> {
+    debit(env, None, Some(gas))
+}
+
+fn debit(
+    env: &mut Env,
+    fee: Option<(&'static str, bool)>,
+    cost: Option<u64>,
+) -> Result<(), RuntimeError> {
     let frame = env.data().frame()?;
     let (remaining, exhausted) = (frame.remaining.clone(), frame.exhausted.clone());
     let left = match remaining.get(env) {
@@ -20,6 +48,9 @@ pub(crate) fn charge(env: &mut Env, cost: Option<u64>) -> Result<(), RuntimeErro
     match cost {
         Some(cost) if cost <= left => {
             remaining.set(env, Value::I64((left - cost) as i64))?;
+            if let Some((name, new_call)) = fee {
+                env.data_mut().gas_use.record(name, new_call, cost);
+            }
             Ok(())
         }
         _ => {

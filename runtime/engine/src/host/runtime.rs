@@ -15,7 +15,11 @@ fn message(env: &mut Env, ptr: i32, len: i32) -> Result<String, RuntimeError> {
 }
 
 pub(crate) fn abort(mut env: Env, ptr: i32, len: i32) -> Result<(), RuntimeError> {
-    charge(&mut env, COSTS.abort.for_bytes(len as u32 as u64))?;
+    charge(
+        &mut env,
+        "runtime.abort",
+        COSTS.abort.for_bytes(len as u32 as u64),
+    )?;
     let message = message(&mut env, ptr, len)?;
     Err(HostTrap::Abort(message).into())
 }
@@ -24,7 +28,11 @@ pub(crate) fn abort(mut env: Env, ptr: i32, len: i32) -> Result<(), RuntimeError
 const MAX_LOG_LINES: usize = 1_000;
 
 pub(crate) fn log(mut env: Env, ptr: i32, len: i32) -> Result<(), RuntimeError> {
-    charge(&mut env, COSTS.log.for_bytes(len as u32 as u64))?;
+    charge(
+        &mut env,
+        "runtime.log",
+        COSTS.log.for_bytes(len as u32 as u64),
+    )?;
     let line = message(&mut env, ptr, len)?;
     let logs = &mut env.data_mut().logs;
     if logs.len() < MAX_LOG_LINES {

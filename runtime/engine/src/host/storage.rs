@@ -3,7 +3,7 @@
 
 use wasmer::RuntimeError;
 
-use super::guest::{self, Env, backend, charge, field};
+use super::guest::{self, Env, backend, charge, charge_more, field};
 use crate::abi::layout;
 use crate::execute::HostTrap;
 use crate::gas::{COSTS, HostCost};
@@ -25,18 +25,24 @@ fn lookup(env: &Env, key: &[u8]) -> Result<Option<Vec<u8>>, RuntimeError> {
 
 pub(crate) fn get(mut env: Env, key_ptr: i32, key_len: i32, ret: i32) -> Result<(), RuntimeError> {
     let cost = &COSTS.storage_get;
-    charge(&mut env, cost.for_bytes(key_len as u32 as u64))?;
+    charge(
+        &mut env,
+        "storage.get",
+        cost.for_bytes(key_len as u32 as u64),
+    )?;
     let key = read_key(&mut env, key_ptr, key_len, "storage.get key")?;
     let ret = ret as u32;
     use layout::option_list as o;
     match lookup(&env, &key)? {
         None => guest::write_u8(&mut env, field(ret, o::TAG)?, 0),
         Some(value) => {
-            charge(
+            charge_more(
                 &mut env,
+                "storage.get",
                 HostCost::per_byte(cost.per_byte + COSTS.return_per_byte)
                     .for_bytes(value.len() as u64),
             )?;
+            env.data_mut().gas_use.storage_bytes_read += value.len() as u64;
             guest::write_u8(&mut env, field(ret, o::TAG)?, 1)?;
             guest::write_list_at(&mut env, field(ret, o::PTR)?, &value)
         }
@@ -44,7 +50,11 @@ pub(crate) fn get(mut env: Env, key_ptr: i32, key_len: i32, ret: i32) -> Result<
 }
 
 pub(crate) fn has(mut env: Env, key_ptr: i32, key_len: i32) -> Result<i32, RuntimeError> {
-    charge(&mut env, COSTS.storage_has.for_bytes(key_len as u32 as u64))?;
+    charge(
+        &mut env,
+        "storage.has",
+        COSTS.storage_has.for_bytes(key_len as u32 as u64),
+    )?;
     let key = read_key(&mut env, key_ptr, key_len, "storage.has key")?;
     Ok(i32::from(lookup(&env, &key)?.is_some()))
 }
@@ -57,7 +67,7 @@ pub(crate) fn set(
     value_len: i32,
 ) -> Result<(), RuntimeError> {
     let bytes = u64::from(key_len as u32) + u64::from(value_len as u32);
-    charge(&mut env, COSTS.storage_set.for_bytes(bytes))?;
+    charge(&mut env, "storage.set", COSTS.storage_set.for_bytes(bytes))?;
     guest::require_writable(&env, "storage.set")?;
     let key = read_key(&mut env, key_ptr, key_len, "storage.set key")?;
     let limit = env.data().host_limits.max_value_bytes;
@@ -70,6 +80,7 @@ pub(crate) fn set(
     )?;
     let data = env.data_mut();
     let contract = data.frame()?.contract;
+    data.gas_use.storage_bytes_written += bytes;
     data.overlay.set(contract, key, Some(value));
     Ok(())
 }
@@ -77,6 +88,7 @@ pub(crate) fn set(
 pub(crate) fn remove(mut env: Env, key_ptr: i32, key_len: i32) -> Result<(), RuntimeError> {
     charge(
         &mut env,
+        "storage.remove",
         COSTS.storage_remove.for_bytes(key_len as u32 as u64),
     )?;
     guest::require_writable(&env, "storage.remove")?;
@@ -127,7 +139,7 @@ pub(crate) fn scan(
     if end_tag == 1 {
         in_bytes += u64::from(end_len as u32);
     }
-    charge(&mut env, cost.for_bytes(in_bytes))?;
+    charge(&mut env, "storage.scan", cost.for_bytes(in_bytes))?;
     let prefix = read_key(&mut env, prefix_ptr, prefix_len, "storage.scan prefix")?;
     let start = read_bound(
         &mut env,
@@ -163,8 +175,10 @@ pub(crate) fn scan(
         .storage_scan_per_entry
         .checked_mul(entries.len() as u64);
     let per_byte = HostCost::per_byte(cost.per_byte + COSTS.return_per_byte).for_bytes(out_bytes);
-    charge(
+    env.data_mut().gas_use.storage_bytes_read += out_bytes;
+    charge_more(
         &mut env,
+        "storage.scan",
         per_entry.zip(per_byte).and_then(|(a, b)| a.checked_add(b)),
     )?;
 

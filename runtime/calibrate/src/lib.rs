@@ -1,0 +1,438 @@
+//! Gas calibration: how long one gas takes, for every wasm instruction class and every host
+//! function, on this machine, under the cost table in force ([`bot_engine::COSTS`]).
+//!
+//! Each row runs a probe contract (see [`probes`]) on the real engine twice per repeat: with its
+//! unit of work `K` times per loop iteration, and with `K = 0` as the baseline, interleaved.
+//! The row's time per gas is the difference of the median times over the difference of the
+//! (deterministic) gas. The *unit* is the geometric mean over all rows: what one gas costs on
+//! this machine. A row whose time per gas is more than ±25% from the unit is mispriced: it lets
+//! a contract buy time cheaply (above) or overcharges it (below). `cargo bot bench gas
+//! --calibrate` prints the report and fails if any row is outside the band.
+
+pub mod probes;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bot_engine::{
+    Address, BlockContext, COST_TABLE_VERSION, CallRequest, Engine, EngineConfig, MemoryHost,
+    Writes,
+};
+use serde_json::{Value, json};
+
+use probes::{Inputs, Probe};
+
+/// How far a row's time per gas may be from the unit.
+pub const BAND: f64 = 0.25;
+
+const PROBE: Address = Address([0xc0; 20]);
+
+/// How thorough a calibration is.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Timed runs of each variant per row (the median is kept).
+    pub repeats: usize,
+    /// Roughly how much gas of the measured work one run holds.
+    pub target_gas: u64,
+    /// Only rows whose name contains this.
+    pub only: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            repeats: 9,
+            target_gas: 40_000_000,
+            only: None,
+        }
+    }
+}
+
+/// One measured row.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub name: String,
+    pub what: String,
+    /// `wasm` (an instruction class), `host` (a host function) or `chain` (a chain parameter).
+    pub kind: &'static str,
+    /// Gas of one unit of work.
+    pub gas_per_unit: f64,
+    /// Nanoseconds of one unit of work.
+    pub ns_per_unit: f64,
+    pub ns_per_gas: f64,
+    /// `ns_per_gas` over the unit: 1.0 is priced exactly.
+    pub ratio: f64,
+}
+
+impl Row {
+    pub fn within_band(&self) -> bool {
+        (self.ratio - 1.0).abs() <= BAND
+    }
+}
+
+/// The calibration of one cost table on one machine.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub table_version: u32,
+    pub rows: Vec<Row>,
+    /// Nanoseconds per gas on this machine: the geometric mean of the rows.
+    pub unit_ns_per_gas: f64,
+    pub cpu: String,
+}
+
+impl Report {
+    /// The row furthest from the unit, either way.
+    pub fn worst(&self) -> Option<&Row> {
+        self.rows
+            .iter()
+            .max_by(|a, b| a.ratio.ln().abs().total_cmp(&b.ratio.ln().abs()))
+    }
+
+    pub fn passes(&self) -> bool {
+        self.rows.iter().all(Row::within_band)
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "cost_table_version": self.table_version,
+            "cpu": self.cpu,
+            "unit_ns_per_gas": self.unit_ns_per_gas,
+            "band": BAND,
+            "worst": self.worst().map(|w| json!({"name": w.name, "ratio": w.ratio})),
+            "pass": self.passes(),
+            "rows": self.rows.iter().map(|r| json!({
+                "name": r.name,
+                "kind": r.kind,
+                "what": r.what,
+                "gas_per_unit": r.gas_per_unit,
+                "ns_per_unit": r.ns_per_unit,
+                "ns_per_gas": r.ns_per_gas,
+                "ratio": r.ratio,
+                "within_band": r.within_band(),
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// The table as text, one row per line, worst marked.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "gas calibration: cost table v{}, {}\n1 gas = {:.3} ns here (geometric mean of {} rows); band ±{:.0}%\n\n",
+            self.table_version,
+            self.cpu,
+            self.unit_ns_per_gas,
+            self.rows.len(),
+            BAND * 100.0
+        );
+        out.push_str(&format!(
+            "{:<26} {:>12} {:>12} {:>9} {:>7}\n",
+            "row", "gas/unit", "ns/unit", "ns/gas", "ratio"
+        ));
+        for r in &self.rows {
+            out.push_str(&format!(
+                "{:<26} {:>12.1} {:>12.1} {:>9.4} {:>6.2}{}\n",
+                r.name,
+                r.gas_per_unit,
+                r.ns_per_unit,
+                r.ns_per_gas,
+                r.ratio,
+                if r.within_band() {
+                    ""
+                } else {
+                    "  << outside band"
+                }
+            ));
+        }
+        if let Some(w) = self.worst() {
+            out.push_str(&format!(
+                "\nworst: {} at {:.2}x the unit; {}\n",
+                w.name,
+                w.ratio,
+                if self.passes() {
+                    "every row within the band"
+                } else {
+                    "FAILED: rows outside the band"
+                }
+            ));
+        }
+        out
+    }
+}
+
+/// A deployed probe: the engine, its state, and the two variants.
+struct Bench {
+    engine: Engine,
+    host: Arc<MemoryHost>,
+    block: BlockContext,
+}
+
+impl Bench {
+    fn new(inputs: &Inputs) -> Bench {
+        let engine = Engine::new(EngineConfig::default()).expect("an engine without a disk cache");
+        let host = Arc::new(MemoryHost::new());
+        let callee = wat::parse_str(probes::callee()).expect("callee wat");
+        let code = host.put_code(&callee);
+        host.put_contract(probes::CALLEE_ADDRESS, code);
+        // The entries the storage probes read.
+        let mut entries = std::collections::BTreeMap::new();
+        entries.insert(Inputs::key(b"small"), Some(inputs.data[..32].to_vec()));
+        entries.insert(Inputs::key(b"large"), Some(inputs.data[..1024].to_vec()));
+        for i in 0..probes::SCAN_ENTRIES {
+            let mut key = probes::SCAN_PREFIX.to_vec();
+            key.extend_from_slice(format!("{i:04}").as_bytes());
+            entries.insert(key, Some(inputs.data[..32].to_vec()));
+        }
+        let mut writes = Writes::new();
+        writes.insert(PROBE, entries);
+        host.apply(&writes);
+        Bench {
+            engine,
+            host,
+            block: BlockContext {
+                height: 1,
+                time_ms: 0,
+                chain_id: "calibration".into(),
+            },
+        }
+    }
+
+    fn deploy(&self, wasm: &[u8]) {
+        self.engine
+            .prepare(wasm)
+            .expect("the engine compiles")
+            .expect("probes pass the deploy check");
+        let code = self.host.put_code(wasm);
+        self.host.put_contract(PROBE, code);
+    }
+
+    /// Runs `invoke` with `iterations`; its time and gas.
+    fn run(&self, iterations: u32) -> (Duration, u64) {
+        let call = CallRequest {
+            contract: PROBE,
+            caller: Address([1; 20]),
+            origin: Address([1; 20]),
+            tx_hash: [0; 32],
+            method: "run".into(),
+            args: iterations.to_le_bytes().to_vec(),
+            gas_limit: u64::MAX / 4,
+            read_only: false,
+        };
+        let started = Instant::now();
+        let outcome = self
+            .engine
+            .execute(self.host.clone(), &self.block, &call)
+            .expect("the memory host does not fail");
+        let elapsed = started.elapsed();
+        if let Err(failure) = &outcome.result {
+            panic!("calibration probe failed: {failure}");
+        }
+        (elapsed, outcome.gas_used)
+    }
+}
+
+fn median(mut times: Vec<Duration>) -> f64 {
+    times.sort();
+    times[times.len() / 2].as_secs_f64() * 1e9
+}
+
+/// Time and gas per unit of one probe.
+fn measure(bench: &Bench, inputs: &Inputs, probe: &Probe, options: &Options) -> (f64, f64) {
+    let with = wat::parse_str(probes::module(probe, inputs, probe.per_iteration))
+        .unwrap_or_else(|e| panic!("probe {}: {e}", probe.name));
+    let without = wat::parse_str(probes::module(probe, inputs, 0)).expect("baseline wat");
+    // Gas is deterministic: one iteration tells the marginal gas of one.
+    bench.deploy(&with);
+    let (_, g1) = bench.run(1);
+    bench.deploy(&without);
+    let (_, g0) = bench.run(1);
+    let per_iteration = g1.saturating_sub(g0).max(1);
+    let iterations =
+        (options.target_gas / per_iteration).clamp(1, u64::from(probe.max_iterations)) as u32;
+    let (mut t_with, mut t_without) = (Vec::new(), Vec::new());
+    let (mut gas_with, mut gas_without) = (0, 0);
+    // One untimed run of each warms caches and the module cache.
+    for round in 0..=options.repeats {
+        bench.deploy(&with);
+        let (t, g) = bench.run(iterations);
+        bench.deploy(&without);
+        let (t0, g0) = bench.run(iterations);
+        if round > 0 {
+            t_with.push(t);
+            t_without.push(t0);
+        }
+        (gas_with, gas_without) = (g, g0);
+    }
+    let units = f64::from(iterations) * f64::from(probe.per_iteration);
+    let gas = (gas_with - gas_without) as f64 / units;
+    let ns = (median(t_with) - median(t_without)).max(0.0) / units;
+    (gas, ns)
+}
+
+/// Instantiation and a trivial call, whole: what every call pays before its first instruction.
+fn measure_instantiate(bench: &Bench, options: &Options) -> (f64, f64) {
+    let wasm = wat::parse_str(probes::callee()).expect("callee wat");
+    bench.deploy(&wasm);
+    let mut times = Vec::new();
+    let mut gas = 0;
+    for round in 0..=options.repeats * 20 {
+        let (t, g) = bench.run(0);
+        if round > 0 {
+            times.push(t);
+        }
+        gas = g;
+    }
+    (gas as f64, median(times))
+}
+
+/// Validating and compiling code, per byte: what `upload_byte_gas` prices.
+fn measure_compile(bench: &Bench, options: &Options) -> (f64, f64) {
+    // Nothing calls the functions: wasmer compiles every function of a module anyway.
+    let wasm = wat::parse_str(probes::code_module(60)).expect("code module wat");
+    let mut times = Vec::new();
+    for round in 0..=options.repeats {
+        bench.engine.clear_memory_cache();
+        let started = Instant::now();
+        bench
+            .engine
+            .prepare(&wasm)
+            .expect("the engine compiles")
+            .expect("the code module passes the deploy check");
+        if round > 0 {
+            times.push(started.elapsed());
+        }
+    }
+    let bytes = wasm.len() as f64;
+    let gas = bot_chain::Params::default().upload_byte_gas as f64;
+    (gas, median(times) / bytes)
+}
+
+/// Measures every row and compares each with the unit.
+pub fn calibrate(options: &Options) -> Report {
+    let inputs = Inputs::new();
+    let bench = Bench::new(&inputs);
+    let wanted = |name: &str| {
+        options
+            .only
+            .as_ref()
+            .is_none_or(|o| name.contains(o.as_str()))
+    };
+    let mut rows = Vec::new();
+    let mut push = |name: &str, what: &str, kind, (gas, ns): (f64, f64)| {
+        rows.push(Row {
+            name: name.to_string(),
+            what: what.to_string(),
+            kind,
+            gas_per_unit: gas,
+            ns_per_unit: ns,
+            ns_per_gas: ns / gas.max(f64::MIN_POSITIVE),
+            ratio: 0.0,
+        });
+    };
+    for probe in probes::instruction_probes() {
+        if wanted(probe.name) {
+            push(
+                probe.name,
+                probe.what,
+                "wasm",
+                measure(&bench, &inputs, &probe, options),
+            );
+        }
+    }
+    if wanted("instantiate") {
+        push(
+            "instantiate",
+            "a new instance and a call that returns at once",
+            "host",
+            measure_instantiate(&bench, options),
+        );
+    }
+    if wanted("compile") {
+        push(
+            "compile per byte",
+            "validate and compile uploaded code (upload_byte_gas)",
+            "chain",
+            measure_compile(&bench, options),
+        );
+    }
+    for probe in probes::host_probes(&inputs) {
+        if wanted(probe.name) {
+            push(
+                probe.name,
+                probe.what,
+                "host",
+                measure(&bench, &inputs, &probe, options),
+            );
+        }
+    }
+    let logs: Vec<f64> = rows.iter().map(|r| r.ns_per_gas.max(1e-9).ln()).collect();
+    let unit = (logs.iter().sum::<f64>() / logs.len().max(1) as f64).exp();
+    for row in &mut rows {
+        row.ratio = row.ns_per_gas / unit;
+    }
+    Report {
+        table_version: COST_TABLE_VERSION,
+        rows,
+        unit_ns_per_gas: unit,
+        cpu: cpu_model(),
+    }
+}
+
+/// The CPU's model name and thread count, as reports name the machine.
+pub fn cpu_model() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = info
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split(':').nth(1))
+        })
+        .map(|m| m.trim().to_string())
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{model}, {threads} threads")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every probe deploys, runs its unit (signature checks succeed, or the probe traps) and
+    /// costs gas. Times are not checked here: that is the calibration's job, not a test's.
+    #[test]
+    fn every_probe_runs_and_costs_gas() {
+        let report = calibrate(&Options {
+            repeats: 1,
+            target_gas: 1,
+            only: None,
+        });
+        assert_eq!(
+            report.rows.len(),
+            probes::instruction_probes().len() + 2 + probes::host_probes(&Inputs::new()).len()
+        );
+        for row in &report.rows {
+            assert!(
+                row.gas_per_unit >= 1.0,
+                "{}: {} gas",
+                row.name,
+                row.gas_per_unit
+            );
+        }
+        let json = report.to_json();
+        assert_eq!(json["cost_table_version"], COST_TABLE_VERSION);
+        assert!(report.to_text().contains("crypto.p256-verify"));
+    }
+
+    #[test]
+    fn input_segments_do_not_overlap() {
+        let mut segments = Inputs::new().segments();
+        segments.sort();
+        for pair in segments.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            assert!(
+                a.0 as usize + a.1.len() <= b.0 as usize,
+                "{} overlaps {}",
+                a.0,
+                b.0
+            );
+        }
+    }
+}

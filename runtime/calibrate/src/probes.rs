@@ -1,0 +1,533 @@
+//! The probe contracts: one wat module per row of the calibration, each a loop whose body
+//! repeats one *unit* of work (a few instructions of one class, or one host call) `K` times.
+//! The same module with `K = 0` is the baseline, so loop overhead, instantiation and the call
+//! itself cancel out of every measurement.
+
+use std::fmt::Write;
+
+use bot_engine::abi;
+use sha2::Digest;
+
+/// Fixed addresses in every probe's memory.
+pub mod mem {
+    /// Where `invoke` builds its result.
+    pub const RESULT: u32 = 16;
+    /// Return areas host functions write to.
+    pub const RET: u32 = 64;
+    /// Inputs written by the data segment (see [`Inputs`](super::Inputs)), 128 bytes apart.
+    pub const HASH: u32 = 1024;
+    pub const K1_SIG: u32 = 1152;
+    pub const K1_KEY: u32 = 1280;
+    pub const ED_SIG: u32 = 1408;
+    pub const ED_KEY: u32 = 1536;
+    pub const P256_SIG: u32 = 1664;
+    pub const P256_KEY: u32 = 1792;
+    pub const CALLEE: u32 = 1920;
+    /// Storage keys: 32 bytes each.
+    pub const KEY_SMALL: u32 = 2048;
+    pub const KEY_LARGE: u32 = 2176;
+    pub const KEY_SCAN: u32 = 2304;
+    pub const KEY_FRESH: u32 = 2432;
+    pub const NAME: u32 = 2560;
+    /// 4 KiB of message bytes, also used as values.
+    pub const DATA: u32 = 4096;
+    pub const DATA_LEN: u32 = 4096;
+    /// The bump allocator the host allocates returned lists from (wraps around).
+    pub const HEAP: u32 = 16384;
+    pub const HEAP_END: u32 = 60000;
+}
+
+/// The address the `calls.query` probe calls: a contract that returns at once.
+pub const CALLEE_ADDRESS: bot_engine::Address = bot_engine::Address([0xca; 20]);
+/// Prefix of the entries the scan probe reads.
+pub const SCAN_PREFIX: &[u8] = b"scan/";
+pub const SCAN_ENTRIES: usize = 16;
+
+/// Signatures, keys and keys for storage, made once from fixed secrets.
+pub struct Inputs {
+    pub hash: [u8; 32],
+    pub k1_sig: Vec<u8>,
+    pub k1_key: Vec<u8>,
+    pub k1_recid: u8,
+    pub ed_sig: Vec<u8>,
+    pub ed_key: Vec<u8>,
+    pub p256_sig: Vec<u8>,
+    pub p256_key: Vec<u8>,
+    pub data: Vec<u8>,
+}
+
+impl Inputs {
+    pub fn new() -> Inputs {
+        let data: Vec<u8> = (0..mem::DATA_LEN).map(|i| (i * 31 % 251) as u8).collect();
+        let hash: [u8; 32] = sha2::Sha256::digest(&data[..64]).into();
+        let k1 = k256::ecdsa::SigningKey::from_slice(&[0x11; 32]).expect("a valid scalar");
+        let (sig, id) = k1.sign_prehash_recoverable(&hash);
+        let (sig, recid) = match sig.normalize_s() {
+            low if low != sig => (low, id.to_byte() ^ 1),
+            _ => (sig, id.to_byte()),
+        };
+        let ed = ed25519_dalek::SigningKey::from_bytes(&[0x22; 32]);
+        let ed_sig = ed25519_dalek::Signer::sign(&ed, &data[..64]);
+        let p = p256::ecdsa::SigningKey::from_slice(&[0x33; 32]).expect("a valid scalar");
+        let p_sig: p256::ecdsa::Signature =
+            p256::ecdsa::signature::hazmat::PrehashSigner::sign_prehash(&p, &hash).expect("signs");
+        Inputs {
+            hash,
+            k1_sig: sig.to_bytes().to_vec(),
+            k1_key: k1.verifying_key().to_sec1_bytes().to_vec(),
+            k1_recid: recid,
+            ed_sig: ed_sig.to_bytes().to_vec(),
+            ed_key: ed.verifying_key().to_bytes().to_vec(),
+            p256_sig: p_sig.to_bytes().to_vec(),
+            p256_key: p.verifying_key().to_sec1_bytes().to_vec(),
+            data,
+        }
+    }
+
+    /// A storage key of 32 bytes beginning with `prefix`.
+    pub fn key(prefix: &[u8]) -> Vec<u8> {
+        let mut key = prefix.to_vec();
+        key.resize(32, b'.');
+        key
+    }
+
+    pub(crate) fn segments(&self) -> Vec<(u32, Vec<u8>)> {
+        use mem::*;
+        vec![
+            (HASH, self.hash.to_vec()),
+            (K1_SIG, self.k1_sig.clone()),
+            (K1_KEY, self.k1_key.clone()),
+            (ED_SIG, self.ed_sig.clone()),
+            (ED_KEY, self.ed_key.clone()),
+            (P256_SIG, self.p256_sig.clone()),
+            (P256_KEY, self.p256_key.clone()),
+            (CALLEE, CALLEE_ADDRESS.0.to_vec()),
+            (KEY_SMALL, Inputs::key(b"small")),
+            (KEY_LARGE, Inputs::key(b"large")),
+            (KEY_SCAN, SCAN_PREFIX.to_vec()),
+            (KEY_FRESH, Inputs::key(b"fresh/")),
+            (NAME, b"reading".to_vec()),
+            (DATA, self.data.clone()),
+        ]
+    }
+}
+
+impl Default for Inputs {
+    fn default() -> Self {
+        Inputs::new()
+    }
+}
+
+/// One row's probe: the unit of work, how many units per loop iteration, what it imports.
+pub struct Probe {
+    pub name: &'static str,
+    pub what: &'static str,
+    /// Host functions the unit calls, as `(module, name)`.
+    pub imports: &'static [(&'static str, &'static str)],
+    /// wat instructions, run `per_iteration` times per loop iteration.
+    pub unit: String,
+    pub per_iteration: u32,
+    /// Extra module fields (helper functions, tables).
+    pub fields: &'static str,
+    /// Initial memory pages (the grow probe starts small).
+    pub pages: u32,
+    /// The most iterations one call may run (memory growth is bounded).
+    pub max_iterations: u32,
+}
+
+/// Every wasm instruction-class probe. Each unit is code of the shape real contracts run:
+/// dependent arithmetic, walking loads and stores, data-dependent branches.
+pub fn instruction_probes() -> Vec<Probe> {
+    let wasm = |name, what, unit: &str, fields| Probe {
+        name,
+        what,
+        imports: &[],
+        unit: unit.to_string(),
+        per_iteration: 16,
+        fields,
+        pages: 2,
+        max_iterations: u32::MAX,
+    };
+    vec![
+        wasm(
+            "plain",
+            "integer arithmetic, logic, locals and constants",
+            "(local.set $a (i64.add (local.get $a) (local.get $b)))
+             (local.set $b (i64.rotl (i64.xor (local.get $b) (local.get $a)) (i64.const 13)))
+             (local.set $c (i64.mul (local.get $c) (i64.or (local.get $a) (i64.const 1))))
+             (local.set $x (i32.add (i32.wrap_i64 (local.get $b)) (i32.shl (local.get $x) (i32.const 1))))",
+            "",
+        ),
+        wasm(
+            "memory_access",
+            "loads and stores walking 16 KiB",
+            "(i64.store offset=8 (local.get $p)
+               (i64.add (i64.load (local.get $p)) (local.get $a)))
+             (local.set $p (i32.and (i32.add (local.get $p) (i32.const 72)) (i32.const 16376)))",
+            "",
+        ),
+        wasm(
+            "division",
+            "dependent 64- and 32-bit division and remainder",
+            "(local.set $c (i64.or (i64.div_u (local.get $c) (local.get $b))
+                                   (i64.const 0x7000000000000000)))
+             (local.set $x (i32.or (i32.rem_u (local.get $x) (i32.const 1000003))
+                                   (i32.const 0x70000000)))",
+            "",
+        ),
+        wasm(
+            "branch",
+            "data-dependent if/else and br_if",
+            "(if (i64.lt_u (local.get $a) (local.get $b))
+               (then (local.set $a (i64.add (local.get $a) (local.get $c))))
+               (else (local.set $b (i64.add (local.get $b) (local.get $c)))))
+             (local.set $c (i64.add (local.get $c) (i64.const 0x9e3779b97f4a7c15)))
+             (block $skip
+               (br_if $skip (i32.wrap_i64 (i64.and (local.get $c) (i64.const 4))))
+               (local.set $x (i32.add (local.get $x) (i32.const 1))))",
+            "",
+        ),
+        wasm(
+            "call",
+            "direct calls of a small function",
+            "(local.set $a (call $step (local.get $a) (local.get $b)))",
+            "(func $step (param i64 i64) (result i64)
+               (i64.add (i64.xor (local.get 0) (local.get 1)) (i64.const 1)))",
+        ),
+        wasm(
+            "call_indirect",
+            "calls through a table",
+            "(local.set $a (call_indirect (type $step_t)
+               (local.get $a) (local.get $b) (i32.and (local.get $x) (i32.const 1))))
+             (local.set $x (i32.add (local.get $x) (i32.const 1)))",
+            "(type $step_t (func (param i64 i64) (result i64)))
+             (table 2 funcref)
+             (elem (i32.const 0) $step $step2)
+             (func $step (param i64 i64) (result i64)
+               (i64.add (i64.xor (local.get 0) (local.get 1)) (i64.const 1)))
+             (func $step2 (param i64 i64) (result i64)
+               (i64.sub (i64.xor (local.get 0) (local.get 1)) (i64.const 1)))",
+        ),
+        Probe {
+            name: "memory_grow",
+            what: "memory.grow by one page, then a store in each 4 KiB of it",
+            imports: &[],
+            unit: {
+                let mut unit = String::from(
+                    "(local.set $p (i32.mul (memory.grow (i32.const 1)) (i32.const 65536)))\n",
+                );
+                for offset in (0..65536).step_by(4096) {
+                    let _ = writeln!(unit, "(i64.store offset={offset} (local.get $p) (local.get $a))");
+                }
+                unit
+            },
+            per_iteration: 1,
+            fields: "",
+            pages: 2,
+            max_iterations: 400,
+        },
+        wasm(
+            "bulk_memory",
+            "memory.fill and memory.copy of 16 KiB",
+            "(memory.fill (i32.const 32768) (i32.wrap_i64 (local.get $a)) (i32.const 16384))
+             (memory.copy (i32.const 65536) (i32.const 32768) (i32.const 16384))",
+            "",
+        ),
+    ]
+    .into_iter()
+    .map(|mut p| {
+        if p.name == "bulk_memory" {
+            p.per_iteration = 1;
+            p.pages = 3;
+        }
+        p
+    })
+    .collect()
+}
+
+/// Every host-function probe: one call per unit, on inputs from the data segment.
+pub fn host_probes(inputs: &Inputs) -> Vec<Probe> {
+    use abi::{CALLS, CRYPTO, ENV, EVENTS, RUNTIME, STORAGE};
+    use mem::*;
+    let host = |name, what, imports, unit: String| Probe {
+        name,
+        what,
+        imports,
+        unit,
+        per_iteration: 1,
+        fields: "",
+        pages: 2,
+        max_iterations: u32::MAX,
+    };
+    let large = inputs.data.len() as u32;
+    // A signature probe traps unless the check succeeded: a fast refusal is not what is priced.
+    let valid = format!(
+        "(if (i32.ne (i32.load16_u (i32.const {RET})) (i32.const 0x0100)) (then unreachable))"
+    );
+    let recovered = format!("(if (i32.load8_u (i32.const {RET})) (then unreachable))");
+    vec![
+        host(
+            "env.block-height",
+            "a fact returned as a value",
+            &[(ENV, "block-height")],
+            "(local.set $a (i64.add (local.get $a) (call $block-height)))".into(),
+        ),
+        host(
+            "env.caller",
+            "a 20-byte address returned as a list",
+            &[(ENV, "caller")],
+            format!("(call $caller (i32.const {RET}))"),
+        ),
+        host(
+            "storage.get 32 B",
+            "read a 32-byte value",
+            &[(STORAGE, "get")],
+            format!("(call $get (i32.const {KEY_SMALL}) (i32.const 32) (i32.const {RET}))"),
+        ),
+        host(
+            "storage.get 1 KiB",
+            "read a 1 KiB value",
+            &[(STORAGE, "get")],
+            format!("(call $get (i32.const {KEY_LARGE}) (i32.const 32) (i32.const {RET}))"),
+        ),
+        host(
+            "storage.has",
+            "check a key",
+            &[(STORAGE, "has")],
+            format!(
+                "(local.set $x (i32.add (local.get $x) \
+                 (call $has (i32.const {KEY_SMALL}) (i32.const 32))))"
+            ),
+        ),
+        host(
+            "storage.set 32 B",
+            "write a 32-byte value under a new key",
+            &[(STORAGE, "set")],
+            format!(
+                "(i32.store (i32.const {KEY_FRESH}) (local.get $i))
+                 (call $set (i32.const {KEY_FRESH}) (i32.const 32) (i32.const {DATA}) (i32.const 32))"
+            ),
+        ),
+        host(
+            "storage.set 1 KiB",
+            "write a 1 KiB value under a new key",
+            &[(STORAGE, "set")],
+            format!(
+                "(i32.store (i32.const {KEY_FRESH}) (local.get $i))
+                 (call $set (i32.const {KEY_FRESH}) (i32.const 32) (i32.const {DATA}) (i32.const 1024))"
+            ),
+        ),
+        host(
+            "storage.remove",
+            "delete a key",
+            &[(STORAGE, "remove")],
+            format!("(call $remove (i32.const {KEY_SMALL}) (i32.const 32))"),
+        ),
+        host(
+            "storage.scan 16",
+            "a page of 16 entries of 32 B",
+            &[(STORAGE, "scan")],
+            format!(
+                "(call $scan (i32.const {KEY_SCAN}) (i32.const {}) (i32.const 0) (i32.const 0)
+                   (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+                   (i32.const {SCAN_ENTRIES}) (i32.const {RET}))",
+                SCAN_PREFIX.len()
+            ),
+        ),
+        host(
+            "events.emit",
+            "an event with 64 bytes of data",
+            &[(EVENTS, "emit")],
+            format!("(call $emit (i32.const {NAME}) (i32.const 7) (i32.const {DATA}) (i32.const 64))"),
+        ),
+        host(
+            "runtime.log",
+            "a 64-byte log line",
+            &[(RUNTIME, "log")],
+            format!("(call $log (i32.const {DATA}) (i32.const 64))"),
+        ),
+        host(
+            "crypto.sha256 32 B",
+            "hash 32 bytes",
+            &[(CRYPTO, "sha256")],
+            format!("(call $sha256 (i32.const {DATA}) (i32.const 32) (i32.const {RET}))"),
+        ),
+        host(
+            "crypto.sha256 4 KiB",
+            "hash 4 KiB",
+            &[(CRYPTO, "sha256")],
+            format!("(call $sha256 (i32.const {DATA}) (i32.const {large}) (i32.const {RET}))"),
+        ),
+        host(
+            "crypto.keccak256 32 B",
+            "hash 32 bytes",
+            &[(CRYPTO, "keccak256")],
+            format!("(call $keccak256 (i32.const {DATA}) (i32.const 32) (i32.const {RET}))"),
+        ),
+        host(
+            "crypto.keccak256 4 KiB",
+            "hash 4 KiB",
+            &[(CRYPTO, "keccak256")],
+            format!("(call $keccak256 (i32.const {DATA}) (i32.const {large}) (i32.const {RET}))"),
+        ),
+        host(
+            "crypto.secp256k1-verify",
+            "a valid signature",
+            &[(CRYPTO, "secp256k1-verify")],
+            format!(
+                "(call $secp256k1-verify (i32.const {HASH}) (i32.const 32) (i32.const {K1_SIG})
+                   (i32.const 64) (i32.const {K1_KEY}) (i32.const {}) (i32.const {RET}))
+                 {valid}",
+                inputs.k1_key.len()
+            ),
+        ),
+        host(
+            "crypto.secp256k1-recover",
+            "recover a public key",
+            &[(CRYPTO, "secp256k1-recover")],
+            format!(
+                "(call $secp256k1-recover (i32.const {HASH}) (i32.const 32) (i32.const {K1_SIG})
+                   (i32.const 64) (i32.const {}) (i32.const {RET}))
+                 {recovered}",
+                inputs.k1_recid
+            ),
+        ),
+        host(
+            "crypto.ed25519-verify",
+            "a valid signature of 64 bytes",
+            &[(CRYPTO, "ed25519-verify")],
+            format!(
+                "(call $ed25519-verify (i32.const {DATA}) (i32.const 64) (i32.const {ED_SIG})
+                   (i32.const 64) (i32.const {ED_KEY}) (i32.const 32) (i32.const {RET}))
+                 {valid}"
+            ),
+        ),
+        host(
+            "crypto.p256-verify",
+            "a valid signature",
+            &[(CRYPTO, "p256-verify")],
+            format!(
+                "(call $p256-verify (i32.const {HASH}) (i32.const 32) (i32.const {P256_SIG})
+                   (i32.const 64) (i32.const {P256_KEY}) (i32.const {}) (i32.const {RET}))
+                 {valid}",
+                inputs.p256_key.len()
+            ),
+        ),
+        host(
+            "calls.query",
+            "a read-only call of another contract that returns at once",
+            &[(CALLS, "query")],
+            format!(
+                "(call $query (i32.const {CALLEE}) (i32.const 20) (i32.const {NAME}) (i32.const 3)
+                   (i32.const 0) (i32.const 0) (i32.const 0) (i64.const 0) (i32.const {RET}))"
+            ),
+        ),
+    ]
+}
+
+/// The probe module with `k` units per iteration. `invoke` reads the iteration count from its
+/// arguments (a little-endian u32).
+pub fn module(probe: &Probe, inputs: &Inputs, k: u32) -> String {
+    use mem::*;
+    let mut wat = String::from("(module\n");
+    for (module, name) in probe.imports {
+        let import = abi::host_import(module, name).expect("probes import ABI functions");
+        let ty = |t: &abi::ValType| match t {
+            abi::ValType::I32 => "i32",
+            abi::ValType::I64 => "i64",
+        };
+        let params: Vec<&str> = import.params.iter().map(ty).collect();
+        let results: Vec<&str> = import.results.iter().map(ty).collect();
+        let _ = writeln!(
+            wat,
+            "(import \"{module}\" \"{name}\" (func ${name} (param {}) (result {})))",
+            params.join(" "),
+            results.join(" ")
+        );
+    }
+    let _ = writeln!(wat, "(memory (export \"memory\") {} 512)", probe.pages);
+    let _ = writeln!(wat, "(global $heap (mut i32) (i32.const {HEAP}))");
+    for (offset, bytes) in inputs.segments() {
+        let escaped: String = bytes.iter().map(|b| format!("\\{b:02x}")).collect();
+        let _ = writeln!(wat, "(data (i32.const {offset}) \"{escaped}\")");
+    }
+    let _ = writeln!(wat, "{}", probe.fields);
+    let _ = writeln!(
+        wat,
+        "(func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32)
+           (local $p i32)
+           (if (i32.gt_u (i32.add (global.get $heap) (local.get 3)) (i32.const {HEAP_END}))
+             (then (global.set $heap (i32.const {HEAP}))))
+           (local.set $p (global.get $heap))
+           (global.set $heap (i32.and (i32.add (i32.add (local.get $p) (local.get 3)) (i32.const 7))
+                                      (i32.const -8)))
+           (local.get $p))"
+    );
+    let body = probe.unit.repeat(k as usize);
+    let _ = writeln!(
+        wat,
+        "(func (export \"invoke\") (param i32 i32 i32 i32) (result i32)
+           (local $i i32) (local $x i32) (local $p i32) (local $a i64) (local $b i64) (local $c i64)
+           (local.set $i (i32.load (local.get 2)))
+           (local.set $x (i32.const 12345))
+           (local.set $a (i64.const 1))
+           (local.set $b (i64.const 3))
+           (local.set $c (i64.const 0x7fffffffffffffff))
+           (block $done
+             (loop $next
+               (br_if $done (i32.eqz (local.get $i)))
+               {body}
+               (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+               (br $next)))
+           (i64.store (i32.const 0) (i64.add (local.get $a) (i64.add (local.get $b) (local.get $c))))
+           (i32.store (i32.const 8) (local.get $x))
+           (i32.store (i32.const {RESULT}) (i32.const 0))
+           (i32.store (i32.const {}) (i32.const 0))
+           (i32.store (i32.const {}) (i32.const 0))
+           (i32.const {RESULT})))",
+        RESULT + 4,
+        RESULT + 8
+    );
+    wat
+}
+
+/// The contract `calls.query` calls: returns an empty result at once.
+pub fn callee() -> String {
+    "(module
+       (memory (export \"memory\") 1)
+       (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
+       (func (export \"invoke\") (param i32 i32 i32 i32) (result i32)
+         (i32.store (i32.const 16) (i32.const 0))
+         (i32.store (i32.const 20) (i32.const 0))
+         (i32.store (i32.const 24) (i32.const 0))
+         (i32.const 16)))"
+        .to_string()
+}
+
+/// A module of `functions` functions whose bodies are the instruction units, for timing the
+/// compiler per byte of code (what an upload costs every validator).
+pub fn code_module(functions: usize) -> String {
+    let units: String = instruction_probes()
+        .iter()
+        .filter(|p| matches!(p.name, "plain" | "memory_access" | "division" | "branch"))
+        .map(|p| p.unit.clone())
+        .collect();
+    let mut wat = String::from("(module\n(memory (export \"memory\") 1)\n");
+    wat.push_str(
+        "(func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (i32.const 1024))\n",
+    );
+    wat.push_str(
+        "(func (export \"invoke\") (param i32 i32 i32 i32) (result i32) (i32.const 16))\n",
+    );
+    for f in 0..functions {
+        let _ = writeln!(
+            wat,
+            "(func $f{f} (param $i i32) (result i64)
+               (local $x i32) (local $p i32) (local $a i64) (local $b i64) (local $c i64)
+               {units}
+               (local.get $a))"
+        );
+    }
+    wat.push(')');
+    wat
+}
