@@ -262,7 +262,7 @@ fn measure(options: &TpsOptions, rpcs: &[String], keys: &[Keypair], pids: &[u32]
         },
         "txs_per_block_max": blocks.iter().map(|b| b.2).max().unwrap_or(0),
         "node_rss_mib": { "idle": mib(&idle_rss), "peak": mib(&peak_rss) },
-        "cpu": cpu_model(),
+        "cpu": bot_calibrate::cpu_model(),
     }))
 }
 
@@ -379,23 +379,6 @@ fn proc_kib(pid: u32, field: &str) -> Option<u64> {
         .nth(1)?
         .parse()
         .ok()
-}
-
-pub fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .map(|m| format!("{m} ({} threads)", num_threads()))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-fn num_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The report as a human reads it.
