@@ -65,24 +65,8 @@ enum Command {
     Run {
         /// The contract's .wasm file.
         file: PathBuf,
-        /// Keep the state in this folder between runs (ephemeral without it).
-        #[arg(long)]
-        state: Option<PathBuf>,
-        /// Initialize first with this method.
-        #[arg(long)]
-        init: Option<String>,
-        /// The init method's arguments: a JSON object keyed by parameter name.
-        #[arg(long)]
-        init_args: Option<String>,
-        /// The method to call.
-        #[arg(long)]
-        call: Option<String>,
-        /// Its arguments: a JSON object keyed by parameter name, e.g. '{"by": 2}'.
-        #[arg(long)]
-        args: Option<String>,
-        /// The calling account: 0x + 40 hex digits, or a name such as `alice`.
-        #[arg(long)]
-        caller: Option<String>,
+        #[command(flatten)]
+        method: MethodArgs,
         /// Gas the call may use.
         #[arg(long)]
         gas_limit: Option<u64>,
@@ -167,6 +151,50 @@ enum Command {
     },
 }
 
+/// A contract method to run on local state: what `run` and `bench gas` share.
+#[derive(clap::Args)]
+struct MethodArgs {
+    /// Keep the state in this folder between runs (ephemeral without it).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Initialize first with this method.
+    #[arg(long)]
+    init: Option<String>,
+    /// The init method's arguments: a JSON object keyed by parameter name.
+    #[arg(long)]
+    init_args: Option<String>,
+    /// The method to call.
+    #[arg(long)]
+    call: Option<String>,
+    /// Its arguments: a JSON object keyed by parameter name, e.g. '{"by": 2}'.
+    #[arg(long)]
+    args: Option<String>,
+    /// The calling account: 0x + 40 hex digits, or a name such as `alice`.
+    #[arg(long)]
+    caller: Option<String>,
+}
+
+impl MethodArgs {
+    fn run_args(
+        &self,
+        file: &std::path::Path,
+        gas_limit: Option<u64>,
+        compiler: bot_engine::Compiler,
+    ) -> cargo_bot::run::RunArgs {
+        cargo_bot::run::RunArgs {
+            file: file.to_path_buf(),
+            state: self.state.clone(),
+            init: self.init.clone(),
+            init_args: self.init_args.clone(),
+            call: self.call.clone(),
+            args: self.args.clone(),
+            caller: self.caller.clone(),
+            gas_limit,
+            compiler,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum BenchCommand {
     /// Gas of a contract method with its breakdown (wasm instructions, each host function,
@@ -174,23 +202,9 @@ enum BenchCommand {
     Gas {
         /// The contract's .wasm file (not with --calibrate).
         file: Option<PathBuf>,
-        /// The method to measure.
-        #[arg(long)]
-        call: Option<String>,
-        /// Its arguments: a JSON object keyed by parameter name.
-        #[arg(long)]
-        args: Option<String>,
-        /// Initialize first with this method (measured too).
-        #[arg(long)]
-        init: Option<String>,
-        #[arg(long)]
-        init_args: Option<String>,
-        /// The calling account: 0x + 40 hex digits, or a name such as `alice`.
-        #[arg(long)]
-        caller: Option<String>,
-        /// Keep the contract's state in this folder between runs (as `cargo bot run`).
-        #[arg(long)]
-        state: Option<PathBuf>,
+        /// The method and its initializer, as `cargo bot run` takes them (both measured).
+        #[command(flatten)]
+        method: MethodArgs,
         /// Time every instruction class and host function and compare each with the gas
         /// unit; fails if any is off by more than 25%.
         #[arg(long)]
@@ -198,8 +212,8 @@ enum BenchCommand {
         /// With --calibrate: only rows whose name contains this.
         #[arg(long, requires = "calibrate")]
         only: Option<String>,
-        /// With --calibrate: timed runs per row (the median is kept).
-        #[arg(long, default_value_t = 9, requires = "calibrate")]
+        /// With --calibrate: timed runs per row and pass (the median is kept).
+        #[arg(long, default_value_t = 5, requires = "calibrate")]
         repeats: usize,
     },
     /// Sustained committed tx/s and submit-to-commit latency of a devnet (started for the run
@@ -403,19 +417,14 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             command:
                 BenchCommand::Gas {
                     file,
-                    call,
-                    args,
-                    init,
-                    init_args,
-                    caller,
-                    state,
+                    method,
                     calibrate,
                     only,
                     repeats,
                 },
         } => {
             if *calibrate {
-                if file.is_some() || call.is_some() || init.is_some() {
+                if file.is_some() || method.call.is_some() || method.init.is_some() {
                     bail!(
                         "--calibrate measures the engine, not a contract: drop the file, --call and --init"
                     );
@@ -432,17 +441,11 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                     "which contract? `cargo bot bench gas <file.wasm> --call METHOD`, or `--calibrate`"
                 );
             };
-            let report = cargo_bot::bench_gas::method(&cargo_bot::run::RunArgs {
-                file: file.clone(),
-                state: state.clone(),
-                init: init.clone(),
-                init_args: init_args.clone(),
-                call: call.clone(),
-                args: args.clone(),
-                caller: caller.clone(),
-                gas_limit: None,
-                compiler: bot_engine::Compiler::Cranelift,
-            })?;
+            let report = cargo_bot::bench_gas::method(&method.run_args(
+                file,
+                None,
+                bot_engine::Compiler::Cranelift,
+            ))?;
             if cli.json {
                 println!("{report}");
             } else {
@@ -513,30 +516,19 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Build { path } => build(cli.json, path),
         Command::Run {
             file,
-            state,
-            init,
-            init_args,
-            call,
-            args,
-            caller,
+            method,
             gas_limit,
             compiler,
         } => run_contract(
             cli.json,
-            cargo_bot::run::RunArgs {
-                file: file.clone(),
-                state: state.clone(),
-                init: init.clone(),
-                init_args: init_args.clone(),
-                call: call.clone(),
-                args: args.clone(),
-                caller: caller.clone(),
-                gas_limit: *gas_limit,
-                compiler: match compiler {
+            method.run_args(
+                file,
+                *gas_limit,
+                match compiler {
                     CompilerArg::Cranelift => bot_engine::Compiler::Cranelift,
                     CompilerArg::Singlepass => bot_engine::Compiler::Singlepass,
                 },
-            },
+            ),
         ),
     }
 }

@@ -145,6 +145,12 @@ fn bench_gas_breaks_a_method_down_and_the_parts_add_up() {
             .clone()
     };
     assert_eq!(used("instantiate")["gas"], bot_engine::COSTS.instantiate);
+    // Each host function's share is its price in the table: the caller's 20-byte address.
+    let caller = bot_engine::COSTS.env_list;
+    assert_eq!(
+        used("env.caller")["gas"],
+        caller.base + 20 * caller.per_byte
+    );
     assert_eq!(used("storage.get")["calls"], 1);
     assert_eq!(used("storage.set")["calls"], 1);
     assert_eq!(used("events.emit")["calls"], 1);

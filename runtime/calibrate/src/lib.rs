@@ -4,8 +4,9 @@
 //! Each row runs a probe contract (see [`probes`]) on the real engine twice per repeat: with its
 //! unit of work `K` times per loop iteration, and with `K = 0` as the baseline, interleaved.
 //! The row's time per gas is the difference of the median times over the difference of the
-//! (deterministic) gas. The *unit* is the geometric mean over all rows: what one gas costs on
-//! this machine. A row whose time per gas is more than ±25% from the unit is mispriced: it lets
+//! (deterministic) gas; every row is measured in several passes and keeps its median pass.
+//! The *unit* is the geometric mean over all rows: what one gas costs on this machine. A row
+//! whose time per gas is more than ±25% from the unit is mispriced: it lets
 //! a contract buy time cheaply (above) or overcharges it (below). `cargo bot bench gas
 //! --calibrate` prints the report and fails if any row is outside the band.
 
@@ -25,12 +26,17 @@ use probes::{Inputs, Probe};
 /// How far a row's time per gas may be from the unit.
 pub const BAND: f64 = 0.25;
 
+/// Where a probe with its unit of work lives, and where its baseline (no unit) lives.
 const PROBE: Address = Address([0xc0; 20]);
+const BASELINE: Address = Address([0xc1; 20]);
 
 /// How thorough a calibration is.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Timed runs of each variant per row (the median is kept).
+    /// Passes over every row; a row's time is the median of its passes, so a burst of load
+    /// from elsewhere on the machine spoils one pass of a few rows, not the report.
+    pub passes: usize,
+    /// Timed runs of each variant per row and pass (the median is kept).
     pub repeats: usize,
     /// Roughly how much gas of the measured work one run holds.
     pub target_gas: u64,
@@ -41,7 +47,8 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            repeats: 9,
+            passes: 3,
+            repeats: 5,
             target_gas: 40_000_000,
             only: None,
         }
@@ -182,7 +189,8 @@ impl Bench {
             entries.insert(key, Some(inputs.data[..32].to_vec()));
         }
         let mut writes = Writes::new();
-        writes.insert(PROBE, entries);
+        writes.insert(PROBE, entries.clone());
+        writes.insert(BASELINE, entries);
         host.apply(&writes);
         Bench {
             engine,
@@ -195,19 +203,19 @@ impl Bench {
         }
     }
 
-    fn deploy(&self, wasm: &[u8]) {
+    fn deploy(&self, address: Address, wasm: &[u8]) {
         self.engine
             .prepare(wasm)
             .expect("the engine compiles")
             .expect("probes pass the deploy check");
         let code = self.host.put_code(wasm);
-        self.host.put_contract(PROBE, code);
+        self.host.put_contract(address, code);
     }
 
-    /// Runs `invoke` with `iterations`; its time and gas.
-    fn run(&self, iterations: u32) -> (Duration, u64) {
+    /// Runs `invoke` of `contract` with `iterations`; its time and gas.
+    fn run(&self, contract: Address, iterations: u32) -> (Duration, u64) {
         let call = CallRequest {
-            contract: PROBE,
+            contract,
             caller: Address([1; 20]),
             origin: Address([1; 20]),
             tx_hash: [0; 32],
@@ -240,10 +248,10 @@ fn measure(bench: &Bench, inputs: &Inputs, probe: &Probe, options: &Options) -> 
         .unwrap_or_else(|e| panic!("probe {}: {e}", probe.name));
     let without = wat::parse_str(probes::module(probe, inputs, 0)).expect("baseline wat");
     // Gas is deterministic: one iteration tells the marginal gas of one.
-    bench.deploy(&with);
-    let (_, g1) = bench.run(1);
-    bench.deploy(&without);
-    let (_, g0) = bench.run(1);
+    bench.deploy(PROBE, &with);
+    bench.deploy(BASELINE, &without);
+    let (_, g1) = bench.run(PROBE, 1);
+    let (_, g0) = bench.run(BASELINE, 1);
     let per_iteration = g1.saturating_sub(g0).max(1);
     let iterations =
         (options.target_gas / per_iteration).clamp(1, u64::from(probe.max_iterations)) as u32;
@@ -251,10 +259,8 @@ fn measure(bench: &Bench, inputs: &Inputs, probe: &Probe, options: &Options) -> 
     let (mut gas_with, mut gas_without) = (0, 0);
     // One untimed run of each warms caches and the module cache.
     for round in 0..=options.repeats {
-        bench.deploy(&with);
-        let (t, g) = bench.run(iterations);
-        bench.deploy(&without);
-        let (t0, g0) = bench.run(iterations);
+        let (t, g) = bench.run(PROBE, iterations);
+        let (t0, g0) = bench.run(BASELINE, iterations);
         if round > 0 {
             t_with.push(t);
             t_without.push(t0);
@@ -269,12 +275,10 @@ fn measure(bench: &Bench, inputs: &Inputs, probe: &Probe, options: &Options) -> 
 
 /// Instantiation and a trivial call, whole: what every call pays before its first instruction.
 fn measure_instantiate(bench: &Bench, options: &Options) -> (f64, f64) {
-    let wasm = wat::parse_str(probes::callee()).expect("callee wat");
-    bench.deploy(&wasm);
     let mut times = Vec::new();
     let mut gas = 0;
     for round in 0..=options.repeats * 20 {
-        let (t, g) = bench.run(0);
+        let (t, g) = bench.run(probes::CALLEE_ADDRESS, 0);
         if round > 0 {
             times.push(t);
         }
@@ -315,54 +319,61 @@ pub fn calibrate(options: &Options) -> Report {
             .as_ref()
             .is_none_or(|o| name.contains(o.as_str()))
     };
-    let mut rows = Vec::new();
-    let mut push = |name: &str, what: &str, kind, (gas, ns): (f64, f64)| {
-        rows.push(Row {
-            name: name.to_string(),
-            what: what.to_string(),
-            kind,
-            gas_per_unit: gas,
-            ns_per_unit: ns,
-            ns_per_gas: ns / gas.max(f64::MIN_POSITIVE),
-            ratio: 0.0,
-        });
-    };
+    enum Source {
+        Probe(Probe),
+        Instantiate,
+        Compile,
+    }
+    let mut specs: Vec<(&str, &str, &'static str, Source)> = Vec::new();
     for probe in probes::instruction_probes() {
-        if wanted(probe.name) {
-            push(
-                probe.name,
-                probe.what,
-                "wasm",
-                measure(&bench, &inputs, &probe, options),
-            );
-        }
+        specs.push((probe.name, probe.what, "wasm", Source::Probe(probe)));
     }
-    if wanted("instantiate") {
-        push(
-            "instantiate",
-            "a new instance and a call that returns at once",
-            "host",
-            measure_instantiate(&bench, options),
-        );
-    }
-    if wanted("compile") {
-        push(
-            "compile per byte",
-            "validate and compile uploaded code (upload_byte_gas)",
-            "chain",
-            measure_compile(&bench, options),
-        );
-    }
+    specs.push((
+        "instantiate",
+        "a new instance and a call that returns at once",
+        "host",
+        Source::Instantiate,
+    ));
+    specs.push((
+        "compile per byte",
+        "validate and compile uploaded code (upload_byte_gas)",
+        "chain",
+        Source::Compile,
+    ));
     for probe in probes::host_probes(&inputs) {
-        if wanted(probe.name) {
-            push(
-                probe.name,
-                probe.what,
-                "host",
-                measure(&bench, &inputs, &probe, options),
-            );
+        specs.push((probe.name, probe.what, "host", Source::Probe(probe)));
+    }
+    specs.retain(|(name, ..)| wanted(name));
+    // Gas per unit is deterministic; time per unit is sampled once per pass.
+    let mut samples: Vec<(f64, Vec<f64>)> = specs.iter().map(|_| (0.0, Vec::new())).collect();
+    for _ in 0..options.passes.max(1) {
+        for ((.., source), (gas, times)) in specs.iter().zip(&mut samples) {
+            let (g, ns) = match source {
+                Source::Probe(probe) => measure(&bench, &inputs, probe, options),
+                Source::Instantiate => measure_instantiate(&bench, options),
+                Source::Compile => measure_compile(&bench, options),
+            };
+            *gas = g;
+            times.push(ns);
         }
     }
+    let mut rows: Vec<Row> = specs
+        .iter()
+        .zip(samples)
+        .map(|((name, what, kind, _), (gas, mut times))| {
+            times.sort_by(f64::total_cmp);
+            let ns = times[times.len() / 2];
+            Row {
+                name: name.to_string(),
+                what: what.to_string(),
+                kind,
+                gas_per_unit: gas,
+                ns_per_unit: ns,
+                ns_per_gas: ns / gas.max(f64::MIN_POSITIVE),
+                ratio: 0.0,
+            }
+        })
+        .collect();
     let logs: Vec<f64> = rows.iter().map(|r| r.ns_per_gas.max(1e-9).ln()).collect();
     let unit = (logs.iter().sum::<f64>() / logs.len().max(1) as f64).exp();
     for row in &mut rows {
@@ -400,6 +411,7 @@ mod tests {
     #[test]
     fn every_probe_runs_and_costs_gas() {
         let report = calibrate(&Options {
+            passes: 1,
             repeats: 1,
             target_gas: 1,
             only: None,

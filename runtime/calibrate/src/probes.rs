@@ -226,23 +226,19 @@ pub fn instruction_probes() -> Vec<Probe> {
             pages: 2,
             max_iterations: 400,
         },
-        wasm(
-            "bulk_memory",
-            "memory.fill and memory.copy of 16 KiB",
-            "(memory.fill (i32.const 32768) (i32.wrap_i64 (local.get $a)) (i32.const 16384))
-             (memory.copy (i32.const 65536) (i32.const 32768) (i32.const 16384))",
-            "",
-        ),
+        Probe {
+            name: "bulk_memory",
+            what: "memory.fill and memory.copy of 16 KiB",
+            imports: &[],
+            unit: "(memory.fill (i32.const 32768) (i32.wrap_i64 (local.get $a)) (i32.const 16384))
+                   (memory.copy (i32.const 65536) (i32.const 32768) (i32.const 16384))"
+                .into(),
+            per_iteration: 1,
+            fields: "",
+            pages: 3,
+            max_iterations: u32::MAX,
+        },
     ]
-    .into_iter()
-    .map(|mut p| {
-        if p.name == "bulk_memory" {
-            p.per_iteration = 1;
-            p.pages = 3;
-        }
-        p
-    })
-    .collect()
 }
 
 /// Every host-function probe: one call per unit, on inputs from the data segment.

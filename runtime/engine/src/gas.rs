@@ -90,8 +90,9 @@ pub struct CostTable {
 }
 
 /// The cost table in force. One gas is about the time of one simple wasm instruction (0.04 ns
-/// on the calibration machine, see BENCHMARKS.md); every price below was measured by
-/// `cargo bot bench gas --calibrate` and is within ±25% of that unit there.
+/// on the calibration machine, see BENCHMARKS.md). Every instruction class and host function
+/// with a row in `cargo bot bench gas --calibrate` is within ±25% of that unit there; `abort`
+/// (it ends the call) and `per_local` (Cranelift keeps no unused local) have no row.
 pub const COSTS: CostTable = CostTable {
     version: COST_TABLE_VERSION,
     plain: 1,
@@ -197,7 +198,7 @@ impl CostTable {
 pub struct GasBreakdown {
     /// Instantiation and every host function the call used, in order of first use.
     pub host: Vec<HostUse>,
-    /// Value bytes `storage.get` and `storage.scan` returned.
+    /// Bytes `storage.get` (values) and `storage.scan` (keys and values) returned.
     pub storage_bytes_read: u64,
     /// Key and value bytes `storage.set` wrote.
     pub storage_bytes_written: u64,
