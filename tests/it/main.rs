@@ -6,4 +6,5 @@ mod cache;
 mod chain;
 mod contracts;
 mod fixtures;
+mod gas;
 mod macros;

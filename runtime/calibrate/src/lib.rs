@@ -15,11 +15,13 @@ pub mod probes;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bot_chain::{BlockView, StateDb, layout};
 use bot_engine::{
-    Address, BlockContext, COST_TABLE_VERSION, CallRequest, Engine, EngineConfig, MemoryHost,
-    Writes,
+    Address, BlockContext, COST_TABLE_VERSION, COSTS, CallRequest, CodeHash, Engine, EngineConfig,
 };
+use bot_state::{BlockRecord, Changes};
 use serde_json::{Value, json};
+use sha2::Digest;
 
 use probes::{Inputs, Probe};
 
@@ -165,42 +167,70 @@ impl Report {
     }
 }
 
-/// A deployed probe: the engine, its state, and the two variants.
+/// Keys already in the calibration's state besides the probes' entries: storage is read and
+/// committed through a Merkle tree this deep, as a node's is.
+const FILLER_KEYS: usize = 100_000;
+/// Keys changed per commit in the `storage commit per key` row.
+const COMMIT_KEYS: usize = 1_000;
+
+/// The engine and the node's state backend (redb + the Jellyfish Merkle tree, in a temporary
+/// directory) the probes run on, as a validator executes a block.
 struct Bench {
     engine: Engine,
-    host: Arc<MemoryHost>,
+    db: StateDb,
+    host: Arc<BlockView>,
     block: BlockContext,
+    _dir: tempfile::TempDir,
+}
+
+/// A filler key, spread over the key space like hashed contract storage.
+fn filler_key(i: usize) -> Vec<u8> {
+    let hash: [u8; 32] = sha2::Sha256::digest((i as u64).to_le_bytes()).into();
+    layout::storage(&Address([0xf1; 20]), &hash)
 }
 
 impl Bench {
     fn new(inputs: &Inputs) -> Bench {
         let engine = Engine::new(EngineConfig::default()).expect("an engine without a disk cache");
-        let host = Arc::new(MemoryHost::new());
-        let callee = wat::parse_str(probes::callee()).expect("callee wat");
-        let code = host.put_code(&callee);
-        host.put_contract(probes::CALLEE_ADDRESS, code);
-        // The entries the storage probes read.
-        let mut entries = std::collections::BTreeMap::new();
-        entries.insert(Inputs::key(b"small"), Some(inputs.data[..32].to_vec()));
-        entries.insert(Inputs::key(b"large"), Some(inputs.data[..1024].to_vec()));
+        let dir = tempfile::tempdir().expect("a temporary directory for the state");
+        let db = StateDb::open(&dir.path().join("state.redb")).expect("a new state store");
+        // The entries the storage probes read, for both variants, and the filler.
+        let mut entries = vec![
+            (Inputs::key(b"small"), inputs.data[..32].to_vec()),
+            (Inputs::key(b"large"), inputs.data[..1024].to_vec()),
+        ];
         for i in 0..probes::SCAN_ENTRIES {
             let mut key = probes::SCAN_PREFIX.to_vec();
             key.extend_from_slice(format!("{i:04}").as_bytes());
-            entries.insert(key, Some(inputs.data[..32].to_vec()));
+            entries.push((key, inputs.data[..32].to_vec()));
         }
-        let mut writes = Writes::new();
-        writes.insert(PROBE, entries.clone());
-        writes.insert(BASELINE, entries);
-        host.apply(&writes);
-        Bench {
+        let mut changes = Changes::new();
+        for contract in [PROBE, BASELINE] {
+            for (key, value) in &entries {
+                changes.insert(layout::storage(&contract, key), Some(value.clone()));
+            }
+        }
+        for i in 0..FILLER_KEYS {
+            changes.insert(filler_key(i), Some(inputs.data[..32].to_vec()));
+        }
+        let prepared = db.prepare(0, changes).expect("the state root of the seed");
+        db.commit(prepared, &BlockRecord::default())
+            .expect("the seed commits");
+        let host = Arc::new(BlockView::new(db.snapshot().expect("a snapshot")));
+        let bench = Bench {
             engine,
+            db,
             host,
             block: BlockContext {
                 height: 1,
                 time_ms: 0,
                 chain_id: "calibration".into(),
             },
-        }
+            _dir: dir,
+        };
+        let callee = wat::parse_str(probes::callee()).expect("callee wat");
+        bench.deploy(probes::CALLEE_ADDRESS, &callee);
+        bench
     }
 
     fn deploy(&self, address: Address, wasm: &[u8]) {
@@ -208,8 +238,11 @@ impl Bench {
             .prepare(wasm)
             .expect("the engine compiles")
             .expect("probes pass the deploy check");
-        let code = self.host.put_code(wasm);
-        self.host.put_contract(address, code);
+        // Pending writes of the block: code and contract are read from memory, storage from redb.
+        let code = CodeHash::of(wasm);
+        self.host.write(layout::code(&code), Some(wasm.to_vec()));
+        self.host
+            .write(layout::contract(&address), Some(code.0.to_vec()));
     }
 
     /// Runs `invoke` of `contract` with `iterations`; its time and gas.
@@ -228,7 +261,7 @@ impl Bench {
         let outcome = self
             .engine
             .execute(self.host.clone(), &self.block, &call)
-            .expect("the memory host does not fail");
+            .expect("the state backend does not fail");
         let elapsed = started.elapsed();
         if let Err(failure) = &outcome.result {
             panic!("calibration probe failed: {failure}");
@@ -247,12 +280,15 @@ fn measure(bench: &Bench, inputs: &Inputs, probe: &Probe, options: &Options) -> 
     let with = wat::parse_str(probes::module(probe, inputs, probe.per_iteration))
         .unwrap_or_else(|e| panic!("probe {}: {e}", probe.name));
     let without = wat::parse_str(probes::module(probe, inputs, 0)).expect("baseline wat");
-    // Gas is deterministic: one iteration tells the marginal gas of one.
+    // Gas is deterministic: a second iteration tells the marginal gas of one (without what
+    // only the first pays, such as the commit of a key the probe rewrites).
     bench.deploy(PROBE, &with);
     bench.deploy(BASELINE, &without);
     let (_, g1) = bench.run(PROBE, 1);
-    let (_, g0) = bench.run(BASELINE, 1);
-    let per_iteration = g1.saturating_sub(g0).max(1);
+    let (_, g2) = bench.run(PROBE, 2);
+    // The commits a probe pays are timed by their own row: size the run by the rest.
+    let commits = u64::from(probe.first_writes * probe.per_iteration) * COSTS.storage_commit;
+    let per_iteration = g2.saturating_sub(g1).saturating_sub(commits).max(1);
     let iterations =
         (options.target_gas / per_iteration).clamp(1, u64::from(probe.max_iterations)) as u32;
     let (mut t_with, mut t_without) = (Vec::new(), Vec::new());
@@ -268,7 +304,8 @@ fn measure(bench: &Bench, inputs: &Inputs, probe: &Probe, options: &Options) -> 
         (gas_with, gas_without) = (g, g0);
     }
     let units = f64::from(iterations) * f64::from(probe.per_iteration);
-    let gas = (gas_with - gas_without) as f64 / units;
+    let commits = f64::from(probe.first_writes) * COSTS.storage_commit as f64;
+    let gas = (gas_with - gas_without) as f64 / units - commits;
     let ns = (median(t_with) - median(t_without)).max(0.0) / units;
     (gas, ns)
 }
@@ -309,6 +346,40 @@ fn measure_compile(bench: &Bench, options: &Options) -> (f64, f64) {
     (gas, median(times) / bytes)
 }
 
+/// A block's commit of one changed key, on a store of [`FILLER_KEYS`]: the Merkle path update
+/// and the redb writes that `storage_commit` prices. A commit of one key is the baseline (the
+/// fixed cost of a commit: the root, the redb transaction, its fsync).
+fn measure_commit(bench: &Bench, height: &mut u64, options: &Options) -> (f64, f64) {
+    let mut commit = |keys: usize| {
+        // Changed keys spread over the filler, with values new at this height.
+        let stride = FILLER_KEYS / keys;
+        let changes: Changes = (0..keys)
+            .map(|i| (filler_key(i * stride), Some(height.to_le_bytes().to_vec())))
+            .collect();
+        let started = Instant::now();
+        let prepared = bench
+            .db
+            .prepare(*height, changes)
+            .expect("the state root of a commit");
+        bench
+            .db
+            .commit(prepared, &BlockRecord::default())
+            .expect("the state store commits");
+        *height += 1;
+        started.elapsed()
+    };
+    let (mut many, mut one) = (Vec::new(), Vec::new());
+    for round in 0..=options.repeats {
+        let (t, t1) = (commit(COMMIT_KEYS), commit(1));
+        if round > 0 {
+            many.push(t);
+            one.push(t1);
+        }
+    }
+    let ns = (median(many) - median(one)).max(0.0) / (COMMIT_KEYS - 1) as f64;
+    (COSTS.storage_commit as f64, ns)
+}
+
 /// Measures every row and compares each with the unit.
 pub fn calibrate(options: &Options) -> Report {
     let inputs = Inputs::new();
@@ -323,6 +394,7 @@ pub fn calibrate(options: &Options) -> Report {
         Probe(Probe),
         Instantiate,
         Compile,
+        Commit,
     }
     let mut specs: Vec<(&str, &str, &'static str, Source)> = Vec::new();
     for probe in probes::instruction_probes() {
@@ -343,15 +415,24 @@ pub fn calibrate(options: &Options) -> Report {
     for probe in probes::host_probes(&inputs) {
         specs.push((probe.name, probe.what, "host", Source::Probe(probe)));
     }
+    specs.push((
+        "storage commit per key",
+        "a key's Merkle path and redb write when its block commits (storage_commit)",
+        "chain",
+        Source::Commit,
+    ));
     specs.retain(|(name, ..)| wanted(name));
     // Gas per unit is deterministic; time per unit is sampled once per pass.
     let mut samples: Vec<(f64, Vec<f64>)> = specs.iter().map(|_| (0.0, Vec::new())).collect();
+    // The next height the commit row writes (the seed is height 0).
+    let mut height = 1;
     for _ in 0..options.passes.max(1) {
         for ((.., source), (gas, times)) in specs.iter().zip(&mut samples) {
             let (g, ns) = match source {
                 Source::Probe(probe) => measure(&bench, &inputs, probe, options),
                 Source::Instantiate => measure_instantiate(&bench, options),
                 Source::Compile => measure_compile(&bench, options),
+                Source::Commit => measure_commit(&bench, &mut height, options),
             };
             *gas = g;
             times.push(ns);
@@ -418,7 +499,8 @@ mod tests {
         });
         assert_eq!(
             report.rows.len(),
-            probes::instruction_probes().len() + 2 + probes::host_probes(&Inputs::new()).len()
+            // instantiate, compile per byte and storage commit per key have no probe
+            probes::instruction_probes().len() + 3 + probes::host_probes(&Inputs::new()).len()
         );
         for row in &report.rows {
             assert!(

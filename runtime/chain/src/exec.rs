@@ -19,7 +19,7 @@ use crate::{ChainError, Hash};
 
 /// Committed state with the block's pending writes on top: the engine's [`Host`] while a
 /// block executes, and for queries (with nothing pending).
-pub(crate) struct BlockView {
+pub struct BlockView {
     base: Snapshot,
     pending: RwLock<Pending>,
 }

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use wasmparser::Operator;
 
 /// Bumped on every change to [`COSTS`].
-pub const COST_TABLE_VERSION: u32 = 2;
+pub const COST_TABLE_VERSION: u32 = 3;
 
 /// A host function's price: a base fee plus a fee per byte it reads from or writes to the
 /// contract, or stores.
@@ -74,6 +74,9 @@ pub struct CostTable {
     pub storage_has: HostCost,
     pub storage_set: HostCost,
     pub storage_remove: HostCost,
+    /// Charged on top of `storage.set`/`storage.remove` the first time a call writes a key:
+    /// the block's commit of that key (its Merkle tree path and the redb write).
+    pub storage_commit: u64,
     pub storage_scan: HostCost,
     /// Charged per entry a scan returns, on top of its bytes.
     pub storage_scan_per_entry: u64,
@@ -111,12 +114,13 @@ pub const COSTS: CostTable = CostTable {
     return_per_byte: 1,
     env: HostCost::new(750, 0),
     env_list: HostCost::new(2_750, 1),
-    storage_get: HostCost::new(6_400, 1),
-    storage_has: HostCost::new(3_550, 1),
-    storage_set: HostCost::new(5_500, 2),
-    storage_remove: HostCost::new(2_400, 1),
+    storage_get: HostCost::new(14_000, 3),
+    storage_has: HostCost::new(11_000, 1),
+    storage_set: HostCost::new(8_000, 8),
+    storage_remove: HostCost::new(3_000, 1),
+    storage_commit: 1_200_000,
     storage_scan: HostCost::new(6_000, 1),
-    storage_scan_per_entry: 6_000,
+    storage_scan_per_entry: 11_000,
     emit: HostCost::new(3_000, 4),
     sha256: HostCost::new(5_100, 15),
     keccak256: HostCost::new(10_850, 57),

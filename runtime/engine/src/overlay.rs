@@ -51,6 +51,11 @@ impl Overlay {
         }
     }
 
+    /// Whether this call stack has written (or removed) `key` already.
+    pub fn is_written(&self, contract: &Address, key: &[u8]) -> bool {
+        self.lookup(contract, key).is_some()
+    }
+
     /// What the overlay says about `key`: `Some(None)` if removed, `None` if untouched.
     fn lookup(&self, contract: &Address, key: &[u8]) -> Option<Option<&Vec<u8>>> {
         self.layers

@@ -1,0 +1,77 @@
+//! Gas a contract author relies on: what a storage write pays for its key's commit.
+
+use bot_engine::{Address, COSTS, Compiler};
+use bot_tests::Chain;
+
+const CONTRACT: Address = Address([0x9a; 20]);
+
+/// A contract whose `invoke` runs `body`; keys "a" and "b" (1 byte) and an 8-byte value are in
+/// its data segment.
+fn contract(body: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+  (import "bot:contract/storage@0.1.0" "set" (func $set (param i32 i32 i32 i32)))
+  (import "bot:contract/storage@0.1.0" "remove" (func $remove (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "ab")
+  (data (i32.const 200) "12345678")
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
+  (func (export "invoke") (param i32 i32 i32 i32) (result i32)
+    {body}
+    (i32.store (i32.const 16) (i32.const 0))
+    (i32.store (i32.const 20) (i32.const 0))
+    (i32.store (i32.const 24) (i32.const 0))
+    (i32.const 16)))"#
+    ))
+    .expect("test wat")
+}
+
+const SET_A: &str = "(call $set (i32.const 100) (i32.const 1) (i32.const 200) (i32.const 8))";
+const SET_B: &str = "(call $set (i32.const 101) (i32.const 1) (i32.const 200) (i32.const 8))";
+const REMOVE_A: &str = "(call $remove (i32.const 100) (i32.const 1))";
+
+fn gas(compiler: Compiler, body: &str) -> u64 {
+    let chain = Chain::new(compiler);
+    chain.deploy(CONTRACT, &contract(body));
+    let outcome = chain.run(&chain.request(CONTRACT, "run", Vec::new(), false));
+    assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+    outcome.gas_used
+}
+
+#[test]
+fn a_key_pays_its_commit_once_per_call_however_often_it_is_written() {
+    for compiler in [Compiler::Cranelift, Compiler::Singlepass] {
+        let set = COSTS.storage_set.for_bytes(9).unwrap();
+        let remove = COSTS.storage_remove.for_bytes(1).unwrap();
+        let one = gas(compiler, SET_A);
+        // Writing the same key again, or removing it, pays only the call's own price.
+        let twice = gas(compiler, &format!("{SET_A} {SET_A}"));
+        let then_removed = gas(compiler, &format!("{SET_A} {REMOVE_A}"));
+        // A second key pays its commit too.
+        let two_keys = gas(compiler, &format!("{SET_A} {SET_B}"));
+        // The wasm instructions around each call are the same: 4 constants and a call.
+        let instructions = twice - one - set;
+        assert!(instructions < 100, "{compiler:?}: {instructions}");
+        let remove_instructions = then_removed - one - remove;
+        assert!(
+            remove_instructions < 100,
+            "{compiler:?}: {remove_instructions}"
+        );
+        assert_eq!(
+            two_keys - one,
+            set + COSTS.storage_commit + instructions,
+            "{compiler:?}"
+        );
+    }
+}
+
+#[test]
+fn removing_a_key_the_call_has_not_written_pays_its_commit() {
+    let remove = COSTS.storage_remove.for_bytes(1).unwrap();
+    let none = gas(Compiler::Cranelift, "");
+    let once = gas(Compiler::Cranelift, REMOVE_A);
+    let twice = gas(Compiler::Cranelift, &format!("{REMOVE_A} {REMOVE_A}"));
+    let instructions = twice - once - remove;
+    assert!(instructions < 100, "{instructions}");
+    assert_eq!(once - none, remove + COSTS.storage_commit + instructions);
+}
