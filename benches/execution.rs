@@ -16,35 +16,22 @@ const COMPUTE: &str = include_str!("wat/compute.wat");
 const TRIVIAL: &str = include_str!("wat/trivial.wat");
 
 /// The workloads: a name, the module, and its argument bytes.
-fn workloads() -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
-    // After the hash-like loop: the calibration's instruction probes, 16 units per iteration.
-    vec![
-        (
-            "compute_xorshift_1m_rounds",
-            wat::parse_str(COMPUTE).expect("compute wat"),
-            Vec::new(),
-        ),
-        (
-            "branch_1_6m_units",
-            probe_wasm("branch"),
+fn workloads() -> Vec<(String, Vec<u8>, Vec<u8>)> {
+    let compute = wat::parse_str(COMPUTE).expect("compute wat");
+    let mut all = vec![(
+        "compute_xorshift_1m_rounds".to_string(),
+        compute,
+        Vec::new(),
+    )];
+    // The calibration's instruction probes: 100,000 iterations of 16 units.
+    for probe in ["branch", "call", "call_indirect", "memory_access"] {
+        all.push((
+            format!("{probe}_1_6m_units"),
+            probe_wasm(probe),
             iterations(100_000).to_vec(),
-        ),
-        (
-            "call_1_6m_units",
-            probe_wasm("call"),
-            iterations(100_000).to_vec(),
-        ),
-        (
-            "call_indirect_1_6m_units",
-            probe_wasm("call_indirect"),
-            iterations(100_000).to_vec(),
-        ),
-        (
-            "memory_access_1_6m_units",
-            probe_wasm("memory_access"),
-            iterations(100_000).to_vec(),
-        ),
-    ]
+        ));
+    }
+    all
 }
 
 fn execution(c: &mut Criterion) {
