@@ -22,6 +22,8 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 const CHAIN: &str = "bot-bench";
 const TX_GAS: u64 = 5_000_000;
+/// Enough for an upload of the counter (about 1.3 billion) and its `new`.
+const DEPLOY_GAS: u64 = 10_000_000_000;
 const GENESIS_MS: u64 = 1_700_000_000_000;
 
 struct Node {
@@ -73,7 +75,7 @@ impl Pair {
         let wasm = bot_tests::wasm("counter");
         let code = bot_engine::CodeHash::of(&wasm).0;
         let deploy = vec![
-            pair.sign(TxKind::Upload { wasm }, u64::MAX / 4),
+            pair.sign(TxKind::Upload { wasm }, DEPLOY_GAS),
             pair.sign(
                 TxKind::Instantiate {
                     code,
@@ -81,7 +83,7 @@ impl Pair {
                     init: Some("new".into()),
                     args: borsh::to_vec(&0u64).expect("borsh"),
                 },
-                u64::MAX / 4,
+                DEPLOY_GAS,
             ),
         ];
         pair.counter = contract_address(&pair.key.address(), &code, &[]);
@@ -92,7 +94,6 @@ impl Pair {
     }
 
     fn sign(&mut self, kind: TxKind, gas_limit: u64) -> SignedTx {
-        let gas_limit = gas_limit.min(bot_chain::Params::default().max_tx_gas);
         let tx = Transaction {
             chain_id: CHAIN.into(),
             nonce: self.nonce,

@@ -75,3 +75,35 @@ fn removing_a_key_the_call_has_not_written_pays_its_commit() {
     assert!(instructions < 100, "{instructions}");
     assert_eq!(once - none, remove + COSTS.storage_commit + instructions);
 }
+
+#[test]
+fn a_write_whose_commit_runs_out_of_gas_is_not_kept() {
+    for compiler in [Compiler::Cranelift, Compiler::Singlepass] {
+        // Short by less than the instructions after the write: the commit's charge fails.
+        let limit = gas(compiler, SET_A) - 100;
+        let mut chain = Chain::new(compiler);
+        chain.gas_limit = limit;
+        chain.deploy(CONTRACT, &contract(SET_A));
+        let outcome = chain.run(&chain.request(CONTRACT, "run", Vec::new(), false));
+        assert_eq!(
+            outcome.result.map_err(|f| f.kind),
+            Err(bot_engine::FailureKind::OutOfGas),
+            "{compiler:?}"
+        );
+        assert!(
+            outcome.writes.is_empty(),
+            "{compiler:?}: {:?}",
+            outcome.writes
+        );
+        assert_eq!(outcome.gas_used, limit);
+        let set = outcome
+            .breakdown
+            .host
+            .iter()
+            .find(|u| u.name == "storage.set");
+        assert_eq!(
+            set.map(|u| u.gas),
+            Some(COSTS.storage_set.for_bytes(9).unwrap())
+        );
+    }
+}

@@ -286,9 +286,12 @@ fn measure(bench: &Bench, inputs: &Inputs, probe: &Probe, options: &Options) -> 
     bench.deploy(BASELINE, &without);
     let (_, g1) = bench.run(PROBE, 1);
     let (_, g2) = bench.run(PROBE, 2);
-    // The commits a probe pays are timed by their own row: size the run by the rest.
-    let commits = u64::from(probe.first_writes * probe.per_iteration) * COSTS.storage_commit;
-    let per_iteration = g2.saturating_sub(g1).saturating_sub(commits).max(1);
+    // The commits a unit pays are timed by their own row: this row is the rest.
+    let commit_per_unit = u64::from(probe.first_writes) * COSTS.storage_commit;
+    let per_iteration = g2
+        .saturating_sub(g1)
+        .saturating_sub(commit_per_unit * u64::from(probe.per_iteration))
+        .max(1);
     let iterations =
         (options.target_gas / per_iteration).clamp(1, u64::from(probe.max_iterations)) as u32;
     let (mut t_with, mut t_without) = (Vec::new(), Vec::new());
@@ -304,8 +307,7 @@ fn measure(bench: &Bench, inputs: &Inputs, probe: &Probe, options: &Options) -> 
         (gas_with, gas_without) = (g, g0);
     }
     let units = f64::from(iterations) * f64::from(probe.per_iteration);
-    let commits = f64::from(probe.first_writes) * COSTS.storage_commit as f64;
-    let gas = (gas_with - gas_without) as f64 / units - commits;
+    let gas = (gas_with - gas_without) as f64 / units - commit_per_unit as f64;
     let ns = (median(t_with) - median(t_without)).max(0.0) / units;
     (gas, ns)
 }

@@ -315,8 +315,8 @@ pub fn host_probes(inputs: &Inputs) -> Vec<Probe> {
             format!(
                 "(i32.store (i32.const {KEY_FRESH}) (local.get $i))
                  (call $set (i32.const {KEY_FRESH}) (i32.const 32) (i32.const {DATA}) (i32.const 32))"
-            )),
-        ),
+            ),
+        )),
         first_write(host(
             "storage.set 1 KiB",
             "write a 1 KiB value under a new key",
@@ -324,8 +324,8 @@ pub fn host_probes(inputs: &Inputs) -> Vec<Probe> {
             format!(
                 "(i32.store (i32.const {KEY_FRESH}) (local.get $i))
                  (call $set (i32.const {KEY_FRESH}) (i32.const 32) (i32.const {DATA}) (i32.const 1024))"
-            )),
-        ),
+            ),
+        )),
         host(
             "storage.remove",
             "delete a key",

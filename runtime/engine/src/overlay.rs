@@ -2,6 +2,7 @@
 //! writes are dropped and a successful one's fold into its caller's.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use crate::host::{Host, HostError};
 use crate::primitives::{Address, Entries, KeyRange, Order, Writes};
@@ -45,15 +46,27 @@ impl Overlay {
         }
     }
 
-    pub fn set(&mut self, contract: Address, key: Vec<u8>, value: Option<Vec<u8>>) {
-        if let Some(top) = self.layers.last_mut() {
-            top.entry(contract).or_default().insert(key, value);
+    /// Writes (`None`: removes) `key`; true if this call stack had not written it before (the
+    /// write the key's commit is charged on).
+    pub fn set(&mut self, contract: Address, key: Vec<u8>, value: Option<Vec<u8>>) -> bool {
+        let Some((top, below)) = self.layers.split_last_mut() else {
+            return false;
+        };
+        match top.entry(contract).or_default().entry(key) {
+            Entry::Occupied(mut written) => {
+                written.insert(value);
+                false
+            }
+            Entry::Vacant(new) => {
+                let first = !below.iter().any(|layer| {
+                    layer
+                        .get(&contract)
+                        .is_some_and(|m| m.contains_key(new.key()))
+                });
+                new.insert(value);
+                first
+            }
         }
-    }
-
-    /// Whether this call stack has written (or removed) `key` already.
-    pub fn is_written(&self, contract: &Address, key: &[u8]) -> bool {
-        self.lookup(contract, key).is_some()
     }
 
     /// What the overlay says about `key`: `Some(None)` if removed, `None` if untouched.

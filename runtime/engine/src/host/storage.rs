@@ -78,12 +78,11 @@ pub(crate) fn set(
         limit,
         "storage.set value",
     )?;
-    charge_commit(&mut env, "storage.set", &key)?;
     let data = env.data_mut();
     let contract = data.frame()?.contract;
     data.gas_use.storage_bytes_written += bytes;
-    data.overlay.set(contract, key, Some(value));
-    Ok(())
+    let first = data.overlay.set(contract, key, Some(value));
+    charge_commit(&mut env, "storage.set", first)
 }
 
 pub(crate) fn remove(mut env: Env, key_ptr: i32, key_len: i32) -> Result<(), RuntimeError> {
@@ -94,22 +93,20 @@ pub(crate) fn remove(mut env: Env, key_ptr: i32, key_len: i32) -> Result<(), Run
     )?;
     guest::require_writable(&env, "storage.remove")?;
     let key = read_key(&mut env, key_ptr, key_len, "storage.remove key")?;
-    charge_commit(&mut env, "storage.remove", &key)?;
     let data = env.data_mut();
     let contract = data.frame()?.contract;
-    data.overlay.set(contract, key, None);
-    Ok(())
+    let first = data.overlay.set(contract, key, None);
+    charge_commit(&mut env, "storage.remove", first)
 }
 
-/// The commit price of a key this call stack has not written yet: each key written in a block
-/// costs a Merkle path update and a redb write at commit, however often it was set.
-fn charge_commit(env: &mut Env, name: &'static str, key: &[u8]) -> Result<(), RuntimeError> {
-    let data = env.data();
-    let contract = data.frame()?.contract;
-    if data.overlay.is_written(&contract, key) {
-        return Ok(());
+/// The commit price of a key written for the first time in this call stack: each key written
+/// in a block costs a Merkle path update and a redb write at commit, however often it was set.
+/// Charged after the write: if gas runs out the call fails and its writes are dropped.
+fn charge_commit(env: &mut Env, name: &'static str, first: bool) -> Result<(), RuntimeError> {
+    if first {
+        charge_more(env, name, Some(COSTS.storage_commit))?;
     }
-    charge_more(env, name, Some(COSTS.storage_commit))
+    Ok(())
 }
 
 /// Reads an `option<list<u8>>` argument, flattened as (tag, ptr, len).
