@@ -9,15 +9,15 @@ use bot_chain::{
 use bot_engine::{Address, Engine, EngineConfig};
 use bot_tests::wasm;
 
-const CHAIN: &str = "bot-test";
-const GAS: u64 = 2_000_000_000;
+pub(crate) const CHAIN: &str = "bot-test";
+pub(crate) const GAS: u64 = 2_000_000_000;
 
-struct Node {
+pub(crate) struct Node {
     _dir: tempfile::TempDir,
-    chain: Chain,
+    pub chain: Chain,
 }
 
-fn genesis(mode: Mode) -> Genesis {
+pub(crate) fn genesis(mode: Mode) -> Genesis {
     let accounts: Vec<Address> = ["dev0", "dev1", "dev2"]
         .iter()
         .map(|n| Keypair::dev(n).address())
@@ -26,14 +26,14 @@ fn genesis(mode: Mode) -> Genesis {
     Genesis::new(CHAIN, 1_700_000_000_000, vec![validator], &accounts, mode)
 }
 
-fn node(genesis: &Genesis) -> Node {
+pub(crate) fn node(genesis: &Genesis) -> Node {
     let dir = tempfile::tempdir().unwrap();
     let db = StateDb::open(&dir.path().join("state.redb")).unwrap();
     let chain = Chain::open(db, genesis, Engine::new(EngineConfig::default()).unwrap()).unwrap();
     Node { _dir: dir, chain }
 }
 
-fn sign(key: &Keypair, nonce: u64, kind: TxKind) -> SignedTx {
+pub(crate) fn sign(key: &Keypair, nonce: u64, kind: TxKind) -> SignedTx {
     SignedTx::sign(
         Transaction {
             chain_id: CHAIN.into(),
@@ -45,7 +45,7 @@ fn sign(key: &Keypair, nonce: u64, kind: TxKind) -> SignedTx {
     )
 }
 
-fn call(contract: Address, method: &str, args: Vec<u8>) -> TxKind {
+pub(crate) fn call(contract: Address, method: &str, args: Vec<u8>) -> TxKind {
     TxKind::Call {
         contract,
         method: method.into(),
@@ -54,7 +54,7 @@ fn call(contract: Address, method: &str, args: Vec<u8>) -> TxKind {
 }
 
 /// Proposes on `proposer`, validates and commits on every node; returns the block.
-fn produce(nodes: &[&Node], txs: Vec<SignedTx>, time_ms: u64) -> (Block, Vec<Receipt>) {
+pub(crate) fn produce(nodes: &[&Node], txs: Vec<SignedTx>, time_ms: u64) -> (Block, Vec<Receipt>) {
     let proposer = Keypair::dev("validator0").address();
     let executed = nodes[0].chain.propose(txs, time_ms, proposer).unwrap();
     let block = executed.block.clone();
@@ -71,7 +71,7 @@ fn produce(nodes: &[&Node], txs: Vec<SignedTx>, time_ms: u64) -> (Block, Vec<Rec
 }
 
 /// Uploads and instantiates the counter with `new(start)`; returns its address.
-fn deploy_counter(nodes: &[&Node], key: &Keypair, nonce: u64, start: u64) -> Address {
+pub(crate) fn deploy_counter(nodes: &[&Node], key: &Keypair, nonce: u64, start: u64) -> Address {
     let code = wasm("counter");
     let code_hash: [u8; 32] = bot_engine::CodeHash::of(&code).0;
     let (_, receipts) = produce(
@@ -101,7 +101,7 @@ fn deploy_counter(nodes: &[&Node], key: &Keypair, nonce: u64, start: u64) -> Add
     address
 }
 
-fn get(node: &Node, counter: Address) -> u64 {
+pub(crate) fn get(node: &Node, counter: Address) -> u64 {
     let outcome = node.chain.query(counter, "get", Vec::new(), GAS).unwrap();
     borsh::from_slice(&outcome.result.unwrap()).unwrap()
 }

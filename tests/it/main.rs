@@ -7,4 +7,5 @@ mod chain;
 mod contracts;
 mod fixtures;
 mod gas;
+mod iot;
 mod macros;

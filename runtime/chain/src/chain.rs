@@ -200,6 +200,11 @@ impl Chain {
         BlockView::new(self.db.snapshot()?).account(address)
     }
 
+    /// The latest committed state, to read (devices, readings, services, grants...).
+    pub fn view(&self) -> Result<BlockView, ChainError> {
+        Ok(BlockView::new(self.db.snapshot()?))
+    }
+
     /// `key`'s value at `height` with a proof against that block's state root.
     pub fn prove(&self, key: &[u8], height: u64) -> Result<StateProof, ChainError> {
         Ok(self.db.prove(key, height)?)

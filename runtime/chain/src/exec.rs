@@ -12,6 +12,7 @@ use bot_state::{Changes, Snapshot};
 use sha2::{Digest, Sha256};
 
 use crate::genesis::{Access, Params, Permission};
+use crate::iot::{IotExec, Refused};
 use crate::layout::{self, AccountState};
 use crate::receipt::{Receipt, ReceiptEvent, TxError};
 use crate::tx::{Checked, SignedTx, TxKind, intrinsic_gas};
@@ -91,7 +92,10 @@ impl BlockView {
         std::mem::take(&mut p.changes)
     }
 
-    fn decode<T: borsh::BorshDeserialize>(&self, key: &[u8]) -> Result<Option<T>, ChainError> {
+    pub(crate) fn decode<T: borsh::BorshDeserialize>(
+        &self,
+        key: &[u8],
+    ) -> Result<Option<T>, ChainError> {
         match self.read(key).map_err(|e| ChainError::State(e.0))? {
             Some(bytes) => borsh::from_slice(&bytes)
                 .map(Some)
@@ -109,6 +113,67 @@ impl BlockView {
             layout::account(address),
             Some(borsh::to_vec(account).unwrap_or_default()),
         );
+    }
+
+    /// Up to `limit` entries with keys in [`start`, `end`), in key order or reversed: the
+    /// block's pending writes over committed state.
+    pub fn scan_keys(
+        &self,
+        start: Vec<u8>,
+        end: Option<Vec<u8>>,
+        descending: bool,
+        limit: usize,
+    ) -> Result<Entries, ChainError> {
+        if limit == 0 || end.as_ref().is_some_and(|e| *e <= start) {
+            return Ok(Vec::new());
+        }
+        let bounds = || {
+            (
+                Bound::Included(start.as_slice()),
+                end.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
+            )
+        };
+        let pending = self.pending();
+        let overlay: Vec<(&Vec<u8>, &Option<Vec<u8>>)> =
+            pending.changes.range::<[u8], _>(bounds()).collect();
+        // Pending deletions can hide committed entries: read enough to fill `limit` anyway.
+        let (from, to) = bounds();
+        let base = self
+            .base
+            .scan(from, to, descending, limit.saturating_add(overlay.len()))?;
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
+        for (k, v) in overlay {
+            match v {
+                Some(v) => merged.insert(k.clone(), v.clone()),
+                None => merged.remove(k),
+            };
+        }
+        Ok(if descending {
+            merged.into_iter().rev().take(limit).collect()
+        } else {
+            merged.into_iter().take(limit).collect()
+        })
+    }
+
+    /// Every entry whose key starts with `prefix`, from `after` (exclusive) on, up to `limit`.
+    pub fn scan_prefix(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        descending: bool,
+        limit: usize,
+    ) -> Result<Entries, ChainError> {
+        let range = KeyRange::with_prefix(prefix, None, None);
+        let (mut start, mut end) = (range.start.unwrap_or_default(), range.end);
+        if let Some(after) = after {
+            if descending {
+                end = Some(after.to_vec());
+            } else {
+                start = after.to_vec();
+                start.push(0);
+            }
+        }
+        self.scan_keys(start, end, descending, limit)
     }
 
     pub fn access(&self) -> Result<Access, ChainError> {
@@ -136,38 +201,16 @@ impl Host for BlockView {
         let within = |k: &Option<Vec<u8>>| k.as_ref().map(|k| layout::storage(contract, k));
         // The contract's keys, narrowed to `range`: bounds of the global key space.
         let global = KeyRange::with_prefix(&prefix, within(&range.start), within(&range.end));
-        let start = global.start.unwrap_or_default();
-        let end = global.end;
-        let pending = self.pending();
-        let overlay: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = pending
-            .changes
-            .range::<[u8], _>((
-                Bound::Included(start.as_slice()),
-                end.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
-            ))
-            .collect();
-        // Pending deletions can hide committed entries: read enough to fill `limit` anyway.
-        let base = self
-            .base
-            .scan(
-                Bound::Included(start.as_slice()),
-                end.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
+        let merged = self
+            .scan_keys(
+                global.start.unwrap_or_default(),
+                global.end,
                 order == Order::Descending,
-                limit.saturating_add(overlay.len()),
+                limit,
             )
-            .map_err(host_error)?;
-        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
-        for (k, v) in overlay {
-            match v {
-                Some(v) => merged.insert(k.clone(), v.clone()),
-                None => merged.remove(k),
-            };
-        }
+            .map_err(|e| HostError(e.to_string()))?;
         let strip = |(k, v): (Vec<u8>, Vec<u8>)| (k[prefix.len()..].to_vec(), v);
-        Ok(match order {
-            Order::Ascending => merged.into_iter().take(limit).map(strip).collect(),
-            Order::Descending => merged.into_iter().rev().take(limit).map(strip).collect(),
-        })
+        Ok(merged.into_iter().map(strip).collect())
     }
 
     fn contract_code(&self, contract: &Address) -> Result<Option<CodeHash>, HostError> {
@@ -405,6 +448,8 @@ impl Executor<'_> {
                     ));
                 }
                 self.view.write(key, Some(code.0.to_vec()));
+                self.view
+                    .write(layout::creator(&address), Some(signer.0.to_vec()));
                 let mut effect = match init {
                     Some(method) => self.call(signer, address, method, args, budget, tx_hash)?,
                     None => Effect::ok(0, Vec::new()),
@@ -418,7 +463,34 @@ impl Executor<'_> {
                 contract,
                 method,
                 args,
-            } => self.call(signer, *contract, method, args, budget, tx_hash)?,
+            } => {
+                let mut iot = self.iot(tx_hash, budget);
+                let events = match iot.authorize_call(signer, contract, method) {
+                    Ok(()) => std::mem::take(&mut iot.events),
+                    Err(Refused::Rule(e)) => {
+                        return Ok(Effect::failed(iot.gas_used.min(budget), e));
+                    }
+                    Err(Refused::Local(e)) => return Err(e),
+                };
+                let checked = iot.gas_used;
+                let mut effect =
+                    self.call(signer, *contract, method, args, budget - checked, tx_hash)?;
+                effect.gas = effect.gas.saturating_add(checked);
+                if effect.error.is_none() {
+                    effect.events.splice(0..0, events);
+                }
+                effect
+            }
+            TxKind::Iot(op) => {
+                let applied = self.iot(tx_hash, budget).run(signer, op)?;
+                Effect {
+                    gas: applied.gas,
+                    result: Vec::new(),
+                    contract: None,
+                    events: applied.events,
+                    error: applied.error,
+                }
+            }
             TxKind::Transfer { to, amount } => {
                 let mut from = self.view.account(&signer)?;
                 if from.balance < *amount {
@@ -469,6 +541,20 @@ impl Executor<'_> {
                 Effect::ok(0, Vec::new())
             }
         })
+    }
+
+    fn iot(&self, tx_hash: Hash, budget: u64) -> IotExec<'_> {
+        IotExec {
+            view: &self.view,
+            chain_id: &self.block.chain_id,
+            height: self.block.height,
+            time_ms: self.block.time_ms,
+            tx_hash,
+            retention: self.params.reading_retention,
+            gas_used: 0,
+            budget,
+            events: Vec::new(),
+        }
     }
 
     fn call(

@@ -31,6 +31,13 @@ pub struct Params {
     pub tx_byte_gas: u64,
     /// Per byte of uploaded code, on top of the transaction's size (validation and compiling).
     pub upload_byte_gas: u64,
+    /// Readings kept per device stream; a new reading beyond it drops the oldest.
+    #[serde(default = "default_reading_retention")]
+    pub reading_retention: u32,
+}
+
+fn default_reading_retention() -> u32 {
+    1024
 }
 
 impl Default for Params {
@@ -49,6 +56,7 @@ impl Default for Params {
             tx_byte_gas: 40,
             // Validating and compiling each byte of uploaded code (measured by the calibration).
             upload_byte_gas: 32_000,
+            reading_retention: default_reading_retention(),
         }
     }
 }

@@ -60,3 +60,21 @@ pub mod decimal {
             .map_err(serde::de::Error::custom)
     }
 }
+
+pub mod option_address {
+    use bot_engine::Address;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(address: &Option<Address>, s: S) -> Result<S::Ok, S::Error> {
+        match address {
+            Some(a) => s.serialize_some(&a.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Address>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|a| a.parse().map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}

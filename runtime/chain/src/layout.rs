@@ -6,6 +6,19 @@
 //! | `w` ‖ code hash              | wasm bytes                     |
 //! | `c` ‖ address                | the contract's code hash       |
 //! | `s` ‖ address ‖ key          | a contract's storage entry     |
+//! | `o` ‖ address                | the contract's creator         |
+//! | `id` ‖ device                | borsh [`crate::iot::Device`]   |
+//! | `io` ‖ owner ‖ device        | empty: devices by owner        |
+//! | `ie` ‖ gateway ‖ device      | empty: devices by gateway      |
+//! | `ir` ‖ device ‖ stream ‖ n   | borsh [`crate::iot::Reading`] (n: counter, big endian) |
+//! | `is` ‖ device ‖ stream       | the stream's reading count (u32 LE) |
+//! | `iv` ‖ contract              | borsh [`crate::iot::Service`]  |
+//! | `ig` ‖ target ‖ grantee ‖ right | borsh [`crate::iot::Grant`] |
+//! | `ia` ‖ target ‖ n            | borsh [`crate::iot::AccessRecord`] (n: big endian) |
+//! | `iA` ‖ target                | the target's next record number (u64 LE) |
+//!
+//! A stream is written as its length (one byte) and its name, so one stream's keys are never a
+//! prefix of another's.
 //! | `g/access`                   | borsh [`crate::genesis::Access`] |
 //! | `g/params`, `g/chain_id`     | borsh params, the chain id     |
 
@@ -49,4 +62,79 @@ pub fn storage_prefix(address: &Address) -> Vec<u8> {
 
 pub fn storage(address: &Address, k: &[u8]) -> Vec<u8> {
     key(b's', &[&address.0, k])
+}
+
+pub fn creator(address: &Address) -> Vec<u8> {
+    key(b'o', &[&address.0])
+}
+
+fn iot(tag: &[u8; 2], parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = tag.to_vec();
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+pub const DEVICES: &[u8; 2] = b"id";
+pub const SERVICES: &[u8; 2] = b"iv";
+
+pub fn device(id: &Address) -> Vec<u8> {
+    iot(DEVICES, &[&id.0])
+}
+
+pub fn devices_of_owner(owner: &Address) -> Vec<u8> {
+    iot(b"io", &[&owner.0])
+}
+
+pub fn devices_of_gateway(gateway: &Address) -> Vec<u8> {
+    iot(b"ie", &[&gateway.0])
+}
+
+/// The prefix of every reading of `stream` of `device`.
+pub fn stream(device: &Address, stream: &str) -> Vec<u8> {
+    iot(
+        b"ir",
+        &[&device.0, &[stream.len() as u8], stream.as_bytes()],
+    )
+}
+
+pub fn reading(device: &Address, name: &str, counter: u64) -> Vec<u8> {
+    let mut k = stream(device, name);
+    k.extend_from_slice(&counter.to_be_bytes());
+    k
+}
+
+pub fn stream_count(device: &Address, stream: &str) -> Vec<u8> {
+    iot(
+        b"is",
+        &[&device.0, &[stream.len() as u8], stream.as_bytes()],
+    )
+}
+
+pub fn service(contract: &Address) -> Vec<u8> {
+    iot(SERVICES, &[&contract.0])
+}
+
+/// The prefix of every grant over `target` (to `grantee`, if given).
+pub fn grants(target: &Address, grantee: Option<&Address>) -> Vec<u8> {
+    iot(b"ig", &[&target.0, grantee.map_or(&[][..], |g| &g.0[..])])
+}
+
+pub fn grant(right: &crate::iot::Right, grantee: &Address) -> Vec<u8> {
+    let mut k = grants(&right.target(), Some(grantee));
+    k.extend_from_slice(&borsh::to_vec(right).unwrap_or_default());
+    k
+}
+
+pub fn audit_trail(target: &Address) -> Vec<u8> {
+    iot(b"ia", &[&target.0])
+}
+
+pub fn audit_record(target: &Address, seq: u64) -> Vec<u8> {
+    iot(b"ia", &[&target.0, &seq.to_be_bytes()])
+}
+
+pub fn audit_next(target: &Address) -> Vec<u8> {
+    iot(b"iA", &[&target.0])
 }

@@ -13,6 +13,7 @@ mod block;
 mod chain;
 mod exec;
 mod genesis;
+pub mod iot;
 mod json_forms;
 mod keys;
 pub mod layout;

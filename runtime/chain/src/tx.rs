@@ -38,6 +38,8 @@ pub enum TxKind {
         deploy: bool,
         transact: bool,
     },
+    /// Devices, readings, services and grants (Y.4464 10.3 to 10.7).
+    Iot(crate::iot::IotTx),
 }
 
 impl TxKind {
@@ -48,6 +50,7 @@ impl TxKind {
             TxKind::Call { .. } => "call",
             TxKind::Transfer { .. } => "transfer",
             TxKind::Permit { .. } => "permit",
+            TxKind::Iot(op) => op.name(),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod gossip;
 pub mod mempool;
 pub mod node;
 pub mod rpc;
+pub mod rpc_iot;
 pub mod signing;
 
 pub use config::{Home, NodeConfig};

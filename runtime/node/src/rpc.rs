@@ -41,11 +41,11 @@ fn err(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
     ErrorObject::owned(code, message.into(), None::<()>)
 }
 
-fn bad(message: impl Into<String>) -> ErrorObjectOwned {
+pub(crate) fn bad(message: impl Into<String>) -> ErrorObjectOwned {
     err(INVALID_PARAMS, message)
 }
 
-fn node(e: impl std::fmt::Display) -> ErrorObjectOwned {
+pub(crate) fn node(e: impl std::fmt::Display) -> ErrorObjectOwned {
     err(NODE_ERROR, e.to_string())
 }
 
@@ -137,6 +137,7 @@ fn tx_json(tx: &SignedTx) -> Value {
             out["deploy"] = json!(deploy);
             out["transact"] = json!(transact);
         }
+        TxKind::Iot(op) => out["iot"] = serde_json::to_value(op).unwrap_or_default(),
     }
     out
 }
@@ -157,6 +158,7 @@ pub fn receipt_json(chain: &Chain, receipt: &Receipt, method: Option<(&Address, 
         .map(|e| {
             let data = abi_of(&e.contract)
                 .and_then(|abi| bot_abi::json::decode_event(&abi, &e.name, &e.data)?.ok())
+                .or_else(|| bot_chain::iot::event_json(&e.name, &e.data))
                 .unwrap_or_else(|| json!(hex0x(&e.data)));
             json!({ "contract": e.contract.to_string(), "name": e.name, "data": data })
         })
@@ -383,6 +385,7 @@ fn module(
 ) -> Result<RpcModule<RpcState>, jsonrpsee::core::RegisterMethodError> {
     let mut m = RpcModule::from_arc(state);
     m.register_blocking_method("bot_status", |_, s, _| status(&s))?;
+    crate::rpc_iot::register(&mut m)?;
     m.register_blocking_method("bot_getEvidence", |_, s, _| -> RpcResult {
         Ok(Value::from(crate::app::evidence(&s.chain).map_err(node)?))
     })?;

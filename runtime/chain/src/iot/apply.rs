@@ -1,0 +1,755 @@
+//! The rules of the IoT transactions: who may change a device, service or grant, and what a
+//! reading must prove. Each check failing is a receipt error naming the rule; the executor
+//! then rolls back everything the transaction wrote.
+
+use bot_engine::{Address, COSTS};
+
+use super::model::{AccessRecord, Device, DeviceKey, DeviceStatus, Grant, Reading, Right, Service};
+use super::tx::{IotTx, reading_digest, registration_digest, rotation_digest};
+use crate::exec::BlockView;
+use crate::receipt::{ReceiptEvent, TxError};
+use crate::{ChainError, Hash, layout};
+
+/// Gas for decoding and checking an IoT transaction, before its reads, writes and signatures.
+const OP_GAS: u64 = 50_000;
+
+pub const MAX_KIND: usize = 64;
+pub const MAX_METADATA: usize = 4096;
+pub const MAX_STREAM: usize = 64;
+pub const MAX_DATA: usize = 16 * 1024;
+pub const MAX_NAME: usize = 64;
+pub const MAX_DESCRIPTION: usize = 1024;
+
+fn error(kind: &str, message: impl Into<String>) -> TxError {
+    TxError {
+        kind: kind.to_string(),
+        code: None,
+        message: message.into(),
+    }
+}
+
+/// A rule broken (a receipt error) or a local failure (disk) that is no one's fault.
+pub(crate) enum Refused {
+    Rule(TxError),
+    Local(ChainError),
+}
+
+impl From<TxError> for Refused {
+    fn from(e: TxError) -> Refused {
+        Refused::Rule(e)
+    }
+}
+
+impl From<ChainError> for Refused {
+    fn from(e: ChainError) -> Refused {
+        Refused::Local(e)
+    }
+}
+
+type Step<T> = Result<T, Refused>;
+
+/// What an IoT transaction did.
+pub(crate) struct Applied {
+    pub gas: u64,
+    pub events: Vec<ReceiptEvent>,
+    pub error: Option<TxError>,
+}
+
+/// A stream name: 1 to 64 bytes of letters, digits, `_`, `-` and `.`.
+pub fn check_stream(stream: &str) -> Result<(), String> {
+    let ok = !stream.is_empty()
+        && stream.len() <= MAX_STREAM
+        && stream
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "stream `{stream}` is not 1 to {MAX_STREAM} letters, digits, `_`, `-` or `.`"
+        ))
+    }
+}
+
+fn check_len(what: &str, text: &str, max: usize) -> Step<()> {
+    if text.len() > max {
+        return Err(error(
+            "invalid",
+            format!("{what} has {} bytes, the limit is {max}", text.len()),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The IoT rules over one block's view, for one transaction.
+pub(crate) struct IotExec<'a> {
+    pub view: &'a BlockView,
+    pub chain_id: &'a str,
+    pub height: u64,
+    pub time_ms: u64,
+    pub tx_hash: Hash,
+    /// Readings kept per device stream; older ones are dropped.
+    pub retention: u32,
+    pub gas_used: u64,
+    pub budget: u64,
+    pub events: Vec<ReceiptEvent>,
+}
+
+impl IotExec<'_> {
+    /// Runs `tx` for `signer`. `Err` only for local failures.
+    pub fn run(mut self, signer: Address, tx: &IotTx) -> Result<Applied, ChainError> {
+        let result = self.charge(OP_GAS).and_then(|()| self.dispatch(signer, tx));
+        let error = match result {
+            Ok(()) => None,
+            Err(Refused::Rule(e)) => Some(e),
+            Err(Refused::Local(e)) => return Err(e),
+        };
+        Ok(Applied {
+            gas: self.gas_used.min(self.budget),
+            events: if error.is_some() {
+                Vec::new()
+            } else {
+                self.events
+            },
+            error,
+        })
+    }
+
+    fn dispatch(&mut self, signer: Address, tx: &IotTx) -> Step<()> {
+        match tx {
+            IotTx::RegisterDevice {
+                key,
+                kind,
+                metadata,
+                owner,
+                gateway,
+                proof,
+            } => self.register_device(signer, key, kind, metadata, *owner, *gateway, proof),
+            IotTx::UpdateDevice {
+                device,
+                status,
+                metadata,
+            } => self.update_device(signer, device, *status, metadata.as_deref()),
+            IotTx::RotateKey { device, key, proof } => self.rotate_key(signer, device, key, proof),
+            IotTx::TransferDevice { device, to } => self.transfer(signer, device, *to),
+            IotTx::SetGateway { device, gateway } => self.set_gateway(signer, device, *gateway),
+            IotTx::Report {
+                device,
+                stream,
+                counter,
+                data,
+                signature,
+            } => self.report(signer, device, stream, *counter, data, signature),
+            IotTx::RegisterService {
+                contract,
+                name,
+                description,
+                policy,
+            } => {
+                check_len("a service name", name, MAX_NAME)?;
+                check_len("a service description", description, MAX_DESCRIPTION)?;
+                if name.is_empty() {
+                    return Err(error("invalid", "a service needs a name").into());
+                }
+                self.register_service(signer, contract, name, description, *policy)
+            }
+            IotTx::DeregisterService { contract } => {
+                let service = self.service(contract)?;
+                if service.owner != signer {
+                    return Err(error(
+                        "unauthorized",
+                        format!(
+                            "{signer} does not own service {contract} (its owner is {})",
+                            service.owner
+                        ),
+                    )
+                    .into());
+                }
+                self.remove(layout::service(contract))?;
+                self.emit(*contract, "service.deregistered", &service);
+                Ok(())
+            }
+            IotTx::Grant {
+                right,
+                grantee,
+                expires_ms,
+            } => self.grant(signer, right, *grantee, *expires_ms),
+            IotTx::Revoke { right, grantee } => {
+                self.owner_of_target(signer, right)?;
+                let key = layout::grant(right, grantee);
+                let Some(grant) = self.get::<Grant>(&key)? else {
+                    return Err(error(
+                        "not_found",
+                        format!("{grantee} holds no grant to {}", right.describe()),
+                    )
+                    .into());
+                };
+                self.remove(key)?;
+                self.emit(right.target(), "grant.revoked", &grant);
+                Ok(())
+            }
+        }
+    }
+
+    fn charge(&mut self, gas: u64) -> Step<()> {
+        self.gas_used = self.gas_used.saturating_add(gas);
+        if self.gas_used > self.budget {
+            return Err(error(
+                "out_of_gas",
+                format!(
+                    "the transaction's {} gas do not cover the operation",
+                    self.budget
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    fn get<T: borsh::BorshDeserialize>(&mut self, key: &[u8]) -> Step<Option<T>> {
+        self.charge(COSTS.storage_get.base)?;
+        Ok(self.view.decode(key)?)
+    }
+
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Step<()> {
+        let bytes = (key.len() + value.len()) as u64;
+        self.charge(
+            COSTS
+                .storage_set
+                .for_bytes(bytes)
+                .unwrap_or(u64::MAX)
+                .saturating_add(COSTS.storage_commit),
+        )?;
+        self.view.write(key, Some(value));
+        Ok(())
+    }
+
+    fn put_borsh(&mut self, key: Vec<u8>, value: &impl borsh::BorshSerialize) -> Step<()> {
+        self.put(key, borsh::to_vec(value).unwrap_or_default())
+    }
+
+    fn remove(&mut self, key: Vec<u8>) -> Step<()> {
+        self.charge(
+            COSTS
+                .storage_remove
+                .base
+                .saturating_add(COSTS.storage_commit),
+        )?;
+        self.view.write(key, None);
+        Ok(())
+    }
+
+    fn emit(&mut self, subject: Address, name: &str, data: &impl borsh::BorshSerialize) {
+        self.events.push(ReceiptEvent {
+            contract: subject,
+            name: name.to_string(),
+            data: borsh::to_vec(data).unwrap_or_default(),
+        });
+    }
+
+    fn verify(&mut self, key: &DeviceKey, digest: &[u8; 32], signature: &[u8]) -> Step<bool> {
+        let cost = match key.kind {
+            super::KeyType::Secp256k1 => COSTS.secp256k1_verify.base,
+            super::KeyType::P256 => COSTS.p256_verify.base,
+        };
+        self.charge(cost)?;
+        Ok(key.verifies(digest, signature))
+    }
+
+    fn device(&mut self, id: &Address) -> Step<Device> {
+        self.get::<Device>(&layout::device(id))?
+            .ok_or_else(|| error("not_found", format!("no device {id} is registered")).into())
+    }
+
+    fn service(&mut self, contract: &Address) -> Step<Service> {
+        self.get::<Service>(&layout::service(contract))?
+            .ok_or_else(|| {
+                error(
+                    "not_found",
+                    format!("no service is registered at {contract}"),
+                )
+                .into()
+            })
+    }
+
+    fn save(&mut self, device: &Device) -> Step<()> {
+        self.put_borsh(layout::device(&device.id), device)
+    }
+
+    fn index(&mut self, prefix: Vec<u8>, id: &Address, present: bool) -> Step<()> {
+        let mut key = prefix;
+        key.extend_from_slice(&id.0);
+        if present {
+            self.put(key, Vec::new())
+        } else {
+            self.remove(key)
+        }
+    }
+
+    /// The owner, or the gateway the device is behind, may manage it.
+    fn managed_by(device: &Device, signer: &Address) -> Step<()> {
+        if device.owner == *signer || device.gateway.as_ref() == Some(signer) {
+            return Ok(());
+        }
+        Err(error(
+            "unauthorized",
+            format!(
+                "{signer} may not change device {}: only its owner {} or its gateway may",
+                device.id, device.owner
+            ),
+        )
+        .into())
+    }
+
+    fn owned_by(device: &Device, signer: &Address) -> Step<()> {
+        if device.owner == *signer {
+            return Ok(());
+        }
+        Err(error(
+            "unauthorized",
+            format!(
+                "{signer} does not own device {} (its owner is {})",
+                device.id, device.owner
+            ),
+        )
+        .into())
+    }
+
+    fn not_revoked(device: &Device) -> Step<()> {
+        if device.status == DeviceStatus::Revoked {
+            return Err(error(
+                "device_revoked",
+                format!(
+                    "device {} is revoked: it cannot be changed or used again",
+                    device.id
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn register_device(
+        &mut self,
+        signer: Address,
+        key: &DeviceKey,
+        kind: &str,
+        metadata: &str,
+        owner: Option<Address>,
+        gateway: Option<Address>,
+        proof: &[u8],
+    ) -> Step<()> {
+        check_len("a device kind", kind, MAX_KIND)?;
+        check_len("device metadata", metadata, MAX_METADATA)?;
+        let canonical = DeviceKey::new(key.kind, &key.sec1).map_err(|e| error("invalid", e))?;
+        if canonical != *key {
+            return Err(error(
+                "invalid",
+                "a device key is given as a compressed SEC1 point",
+            )
+            .into());
+        }
+        let owner = owner.unwrap_or(signer);
+        if owner != signer && gateway != Some(signer) {
+            return Err(error(
+                "unauthorized",
+                format!(
+                    "{signer} may not register a device for {owner}: only the owner, or the gateway named for the device, may"
+                ),
+            )
+            .into());
+        }
+        let digest = registration_digest(self.chain_id, key, &owner, gateway.as_ref());
+        if !self.verify(key, &digest, proof)? {
+            return Err(error(
+                "invalid_proof",
+                "the proof is not the device key's signature of this registration (owner, gateway, chain)",
+            )
+            .into());
+        }
+        let id = key.device_id();
+        if self.get::<Device>(&layout::device(&id))?.is_some() {
+            return Err(error(
+                "already_registered",
+                format!("device {id} is already registered"),
+            )
+            .into());
+        }
+        let device = Device {
+            id,
+            key: key.clone(),
+            key_version: 0,
+            owner,
+            gateway,
+            kind: kind.to_string(),
+            metadata: metadata.to_string(),
+            status: DeviceStatus::Active,
+            counter: 0,
+            registered_at: self.height,
+            updated_at: self.height,
+        };
+        self.save(&device)?;
+        self.index(layout::devices_of_owner(&owner), &id, true)?;
+        if let Some(g) = gateway {
+            self.index(layout::devices_of_gateway(&g), &id, true)?;
+        }
+        self.emit(id, "device.registered", &device);
+        Ok(())
+    }
+
+    fn update_device(
+        &mut self,
+        signer: Address,
+        id: &Address,
+        status: Option<DeviceStatus>,
+        metadata: Option<&str>,
+    ) -> Step<()> {
+        let mut device = self.device(id)?;
+        Self::managed_by(&device, &signer)?;
+        Self::not_revoked(&device)?;
+        if let Some(metadata) = metadata {
+            check_len("device metadata", metadata, MAX_METADATA)?;
+            device.metadata = metadata.to_string();
+        }
+        if let Some(status) = status {
+            device.status = status;
+        }
+        device.updated_at = self.height;
+        self.save(&device)?;
+        self.emit(device.id, "device.updated", &device);
+        Ok(())
+    }
+
+    fn rotate_key(
+        &mut self,
+        signer: Address,
+        id: &Address,
+        key: &DeviceKey,
+        proof: &[u8],
+    ) -> Step<()> {
+        let mut device = self.device(id)?;
+        Self::managed_by(&device, &signer)?;
+        Self::not_revoked(&device)?;
+        let canonical = DeviceKey::new(key.kind, &key.sec1).map_err(|e| error("invalid", e))?;
+        if canonical != *key {
+            return Err(error(
+                "invalid",
+                "a device key is given as a compressed SEC1 point",
+            )
+            .into());
+        }
+        let version = device.key_version.saturating_add(1);
+        let digest = rotation_digest(self.chain_id, id, key, version);
+        if !self.verify(key, &digest, proof)? {
+            return Err(error(
+                "invalid_proof",
+                format!(
+                    "the proof is not the new key's signature of rotation {version} of device {id}"
+                ),
+            )
+            .into());
+        }
+        device.key = key.clone();
+        device.key_version = version;
+        device.updated_at = self.height;
+        self.save(&device)?;
+        self.emit(device.id, "device.key_rotated", &device);
+        Ok(())
+    }
+
+    fn transfer(&mut self, signer: Address, id: &Address, to: Address) -> Step<()> {
+        let mut device = self.device(id)?;
+        Self::owned_by(&device, &signer)?;
+        Self::not_revoked(&device)?;
+        self.index(layout::devices_of_owner(&device.owner), id, false)?;
+        self.index(layout::devices_of_owner(&to), id, true)?;
+        device.owner = to;
+        device.updated_at = self.height;
+        self.save(&device)?;
+        self.emit(device.id, "device.transferred", &device);
+        Ok(())
+    }
+
+    fn set_gateway(&mut self, signer: Address, id: &Address, gateway: Option<Address>) -> Step<()> {
+        let mut device = self.device(id)?;
+        Self::owned_by(&device, &signer)?;
+        Self::not_revoked(&device)?;
+        if let Some(old) = device.gateway {
+            self.index(layout::devices_of_gateway(&old), id, false)?;
+        }
+        if let Some(new) = gateway {
+            self.index(layout::devices_of_gateway(&new), id, true)?;
+        }
+        device.gateway = gateway;
+        device.updated_at = self.height;
+        self.save(&device)?;
+        self.emit(device.id, "device.gateway_changed", &device);
+        Ok(())
+    }
+
+    fn report(
+        &mut self,
+        signer: Address,
+        id: &Address,
+        stream: &str,
+        counter: u64,
+        data: &[u8],
+        signature: &[u8],
+    ) -> Step<()> {
+        check_stream(stream).map_err(|e| error("invalid", e))?;
+        if data.len() > MAX_DATA {
+            return Err(error(
+                "invalid",
+                format!(
+                    "a reading has {} bytes, the limit is {MAX_DATA}",
+                    data.len()
+                ),
+            )
+            .into());
+        }
+        let mut device = self.device(id)?;
+        let own_account = device.key.account() == Some(signer);
+        if !own_account && device.gateway != Some(signer) {
+            let gateway = match device.gateway {
+                Some(g) => format!("its gateway {g}"),
+                None => "its gateway (it has none)".to_string(),
+            };
+            return Err(error(
+                "unauthorized",
+                format!(
+                    "{signer} does not speak for device {id}: only the device's own account or {gateway} may report for it"
+                ),
+            )
+            .into());
+        }
+        match device.status {
+            DeviceStatus::Active => {}
+            DeviceStatus::Suspended => {
+                return Err(error("device_inactive", format!("device {id} is suspended")).into());
+            }
+            DeviceStatus::Revoked => Self::not_revoked(&device)?,
+        }
+        if counter <= device.counter {
+            return Err(error(
+                "replay",
+                format!(
+                    "counter {counter} of device {id} is not above its last accepted counter {}: a replayed or reordered reading",
+                    device.counter
+                ),
+            )
+            .into());
+        }
+        let digest = reading_digest(self.chain_id, id, stream, counter, data);
+        if !self.verify(&device.key, &digest, signature)? {
+            return Err(error(
+                "invalid_signature",
+                format!("the reading is not signed by the key of device {id}"),
+            )
+            .into());
+        }
+        let reading = Reading {
+            device: *id,
+            stream: stream.to_string(),
+            counter,
+            data: data.to_vec(),
+            signature: signature.to_vec(),
+            submitted_by: signer,
+            height: self.height,
+            time_ms: self.time_ms,
+        };
+        self.put_borsh(layout::reading(id, stream, counter), &reading)?;
+        let count_key = layout::stream_count(id, stream);
+        let mut count = self.get::<u32>(&count_key)?.unwrap_or(0).saturating_add(1);
+        // Bounded retention: the stream keeps its newest readings.
+        while count > self.retention.max(1) {
+            self.charge(
+                COSTS
+                    .storage_scan
+                    .base
+                    .saturating_add(COSTS.storage_scan_per_entry),
+            )?;
+            let oldest = self
+                .view
+                .scan_prefix(&layout::stream(id, stream), None, false, 1)?;
+            let Some((key, _)) = oldest.into_iter().next() else {
+                break;
+            };
+            self.remove(key)?;
+            count -= 1;
+        }
+        self.put_borsh(count_key, &count)?;
+        device.counter = counter;
+        self.save(&device)?;
+        self.emit(*id, "device.reading", &reading);
+        Ok(())
+    }
+
+    fn register_service(
+        &mut self,
+        signer: Address,
+        contract: &Address,
+        name: &str,
+        description: &str,
+        policy: super::AccessPolicy,
+    ) -> Step<()> {
+        if self
+            .view
+            .read(&layout::contract(contract))
+            .map_err(|e| ChainError::State(e.0))?
+            .is_none()
+        {
+            return Err(error("not_found", format!("no contract lives at {contract}")).into());
+        }
+        let creator = self
+            .get::<[u8; 20]>(&layout::creator(contract))?
+            .map(Address);
+        if creator != Some(signer) {
+            return Err(error(
+                "unauthorized",
+                format!("{signer} did not instantiate {contract}: only its creator may register it as a service"),
+            )
+            .into());
+        }
+        let registered_at = match self.get::<Service>(&layout::service(contract))? {
+            Some(old) => old.registered_at,
+            None => self.height,
+        };
+        let service = Service {
+            contract: *contract,
+            owner: signer,
+            name: name.to_string(),
+            description: description.to_string(),
+            policy,
+            registered_at,
+        };
+        self.put_borsh(layout::service(contract), &service)?;
+        self.emit(*contract, "service.registered", &service);
+        Ok(())
+    }
+
+    /// The device's or service's owner, who alone grants and revokes rights over it.
+    fn owner_of_target(&mut self, signer: Address, right: &Right) -> Step<()> {
+        let owner = match right {
+            Right::ReadData { device, .. } | Right::Command { device } => {
+                self.device(device)?.owner
+            }
+            Right::CallService { service, .. } => self.service(service)?.owner,
+        };
+        if owner != signer {
+            return Err(error(
+                "unauthorized",
+                format!(
+                    "{signer} may not grant or revoke the right to {}: only its owner {owner} may",
+                    right.describe()
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    fn grant(
+        &mut self,
+        signer: Address,
+        right: &Right,
+        grantee: Address,
+        expires_ms: Option<u64>,
+    ) -> Step<()> {
+        match right {
+            Right::ReadData {
+                stream: Some(s), ..
+            } => check_stream(s).map_err(|e| error("invalid", e))?,
+            Right::CallService {
+                method: Some(m), ..
+            } if m.is_empty() || m.len() > 64 => {
+                return Err(error("invalid", "a method name has 1 to 64 bytes").into());
+            }
+            _ => {}
+        }
+        self.owner_of_target(signer, right)?;
+        if let Some(e) = expires_ms
+            && e <= self.time_ms
+        {
+            return Err(error(
+                "invalid",
+                format!(
+                    "the grant would expire at {e}, not after this block's time {}",
+                    self.time_ms
+                ),
+            )
+            .into());
+        }
+        let grant = Grant {
+            right: right.clone(),
+            grantee,
+            granter: signer,
+            expires_ms,
+            granted_at: self.height,
+        };
+        self.put_borsh(layout::grant(right, &grantee), &grant)?;
+        self.emit(right.target(), "grant.added", &grant);
+        Ok(())
+    }
+
+    /// Whether `accessor` may call `method` on `contract` now. A contract that is not a
+    /// service, or whose policy is open, lets anyone call; a granted service lets its owner and
+    /// its grantees, and records each call in its audit trail.
+    pub fn authorize_call(
+        &mut self,
+        accessor: Address,
+        contract: &Address,
+        method: &str,
+    ) -> Step<()> {
+        let Some(service) = self.get::<Service>(&layout::service(contract))? else {
+            return Ok(());
+        };
+        if service.policy == super::AccessPolicy::Open {
+            return Ok(());
+        }
+        let right = Right::CallService {
+            service: *contract,
+            method: Some(method.to_string()),
+        };
+        let granted_by = if service.owner == accessor {
+            None
+        } else {
+            match super::read::check_grant(self.view, &right, &accessor, self.time_ms)? {
+                Ok(grant) => Some(grant.granter),
+                Err(why) => {
+                    return Err(error(
+                        "unauthorized",
+                        format!(
+                            "{accessor} may not call `{method}` on service `{}`: {why}",
+                            service.name
+                        ),
+                    )
+                    .into());
+                }
+            }
+        };
+        self.record(AccessRecord {
+            seq: 0,
+            accessor,
+            right,
+            action: format!("call {method}"),
+            granted_by,
+            tx_hash: self.tx_hash.to_vec(),
+            height: self.height,
+            time_ms: self.time_ms,
+        })
+    }
+
+    /// Appends to the target's audit trail.
+    fn record(&mut self, mut record: AccessRecord) -> Step<()> {
+        let target = record.right.target();
+        let next_key = layout::audit_next(&target);
+        let seq = self.get::<u64>(&next_key)?.unwrap_or(0);
+        record.seq = seq;
+        self.put_borsh(layout::audit_record(&target, seq), &record)?;
+        self.put_borsh(next_key, &(seq + 1))?;
+        self.emit(target, "access.recorded", &record);
+        Ok(())
+    }
+}

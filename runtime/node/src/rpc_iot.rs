@@ -1,0 +1,200 @@
+//! The IoT registries over JSON-RPC: devices, readings, services, grants (with a proof for the
+//! off-chain check of Y.4464 10.5) and audit trails. Each method takes one object of named
+//! parameters; lists are paged with `after`/`from` and `limit` (at most 1,000).
+
+use bot_chain::iot::{DeviceFilter, Right, check_grant, reading_json};
+use bot_engine::Address;
+use jsonrpsee::server::RpcModule;
+use jsonrpsee::types::{ErrorObjectOwned, Params};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::rpc::{RpcState, bad, hex0x, node, parse_address};
+
+type RpcResult = Result<Value, ErrorObjectOwned>;
+
+const MAX_PAGE: usize = 1000;
+
+fn named<T: serde::de::DeserializeOwned>(
+    params: &Params,
+    method: &str,
+) -> Result<T, ErrorObjectOwned> {
+    let mut seq = params.sequence();
+    seq.next::<T>()
+        .map_err(|e| bad(format!("{method}: {}", e.message())))
+}
+
+fn address(text: &Option<String>) -> Result<Option<Address>, ErrorObjectOwned> {
+    text.as_deref().map(parse_address).transpose()
+}
+
+fn page(limit: Option<usize>) -> usize {
+    limit.unwrap_or(100).clamp(1, MAX_PAGE)
+}
+
+fn to_json(value: impl serde::Serialize) -> RpcResult {
+    serde_json::to_value(value).map_err(node)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListDevices {
+    owner: Option<String>,
+    gateway: Option<String>,
+    kind: Option<String>,
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Readings {
+    device: String,
+    stream: String,
+    from: Option<u64>,
+    to: Option<u64>,
+    #[serde(default)]
+    newest_first: bool,
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Grants {
+    target: String,
+    grantee: Option<String>,
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckGrant {
+    #[serde(flatten)]
+    right: Right,
+    grantee: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Audit {
+    target: String,
+    from: Option<u64>,
+    limit: Option<usize>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Page {
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// The grant check with what an off-chain service needs to verify it without trusting this
+/// node: the height, its state root and a proof of the grant's key.
+fn check(s: &RpcState, q: CheckGrant) -> RpcResult {
+    let grantee = parse_address(&q.grantee)?;
+    let head = s.chain.head().map_err(node)?;
+    let view = s.chain.view().map_err(node)?;
+    let answer = check_grant(&view, &q.right, &grantee, head.time_ms).map_err(node)?;
+    // Prove the key that decided: the grant found, or else the exact right's (absent) key.
+    let key = match &answer {
+        Ok(grant) => bot_chain::layout::grant(&grant.right, &grantee),
+        Err(_) => bot_chain::layout::grant(&q.right, &grantee),
+    };
+    let proof = s.chain.prove(&key, head.height).map_err(node)?;
+    let mut out = json!({
+        "granted": answer.is_ok(),
+        "height": head.height,
+        "time_ms": head.time_ms,
+        "state_root": hex0x(&head.state_root),
+        "key": hex0x(&key),
+        "proof": hex0x(&proof.to_bytes()),
+    });
+    match answer {
+        Ok(grant) => out["grant"] = to_json(grant)?,
+        Err(reason) => out["reason"] = json!(reason),
+    }
+    Ok(out)
+}
+
+pub fn register(m: &mut RpcModule<RpcState>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
+    m.register_blocking_method("bot_getDevice", |p, s, _| -> RpcResult {
+        let id = parse_address(&named::<String>(&p, "bot_getDevice")?)?;
+        to_json(s.chain.view().map_err(node)?.device(&id).map_err(node)?)
+    })?;
+    m.register_blocking_method("bot_listDevices", |p, s, _| -> RpcResult {
+        let q: ListDevices = named(&p, "bot_listDevices")?;
+        let (owner, gateway) = (address(&q.owner)?, address(&q.gateway)?);
+        let filter = DeviceFilter {
+            owner: owner.as_ref(),
+            gateway: gateway.as_ref(),
+            kind: q.kind.as_deref(),
+        };
+        let after = address(&q.after)?;
+        let view = s.chain.view().map_err(node)?;
+        to_json(
+            view.devices(filter, after.as_ref(), page(q.limit))
+                .map_err(node)?,
+        )
+    })?;
+    m.register_blocking_method("bot_getReadings", |p, s, _| -> RpcResult {
+        let q: Readings = named(&p, "bot_getReadings")?;
+        let device = parse_address(&q.device)?;
+        bot_chain::iot::check_stream(&q.stream).map_err(bad)?;
+        let view = s.chain.view().map_err(node)?;
+        let readings = view
+            .readings(
+                &device,
+                &q.stream,
+                q.from,
+                q.to,
+                q.newest_first,
+                page(q.limit),
+            )
+            .map_err(node)?;
+        Ok(Value::Array(readings.iter().map(reading_json).collect()))
+    })?;
+    m.register_blocking_method("bot_getService", |p, s, _| -> RpcResult {
+        let contract = parse_address(&named::<String>(&p, "bot_getService")?)?;
+        to_json(
+            s.chain
+                .view()
+                .map_err(node)?
+                .service(&contract)
+                .map_err(node)?,
+        )
+    })?;
+    m.register_blocking_method("bot_listServices", |p, s, _| -> RpcResult {
+        let q: Page = p
+            .sequence()
+            .optional_next()
+            .map_err(|e| bad(format!("bot_listServices: {}", e.message())))?
+            .unwrap_or_default();
+        let after = address(&q.after)?;
+        let view = s.chain.view().map_err(node)?;
+        to_json(view.services(after.as_ref(), page(q.limit)).map_err(node)?)
+    })?;
+    m.register_blocking_method("bot_listGrants", |p, s, _| -> RpcResult {
+        let q: Grants = named(&p, "bot_listGrants")?;
+        let target = parse_address(&q.target)?;
+        let grantee = address(&q.grantee)?;
+        let view = s.chain.view().map_err(node)?;
+        to_json(
+            view.grants(&target, grantee.as_ref(), page(q.limit))
+                .map_err(node)?,
+        )
+    })?;
+    m.register_blocking_method("bot_checkGrant", |p, s, _| {
+        check(&s, named(&p, "bot_checkGrant")?)
+    })?;
+    m.register_blocking_method("bot_getAudit", |p, s, _| -> RpcResult {
+        let q: Audit = named(&p, "bot_getAudit")?;
+        let target = parse_address(&q.target)?;
+        let view = s.chain.view().map_err(node)?;
+        to_json(
+            view.audit(&target, q.from.unwrap_or(0), page(q.limit))
+                .map_err(node)?,
+        )
+    })?;
+    Ok(())
+}

@@ -1,0 +1,712 @@
+//! The IoT modules on the chain without consensus (two nodes re-executing every block):
+//! devices and gateways, signed readings, services, grants and the audit trail, and every bad
+//! path refused with the rule it broke and nothing changed.
+
+use bot_chain::iot::{
+    AccessPolicy, DeviceFilter, DeviceSigner, DeviceStatus, IotTx, KeyType, Right, reading_digest,
+    registration_digest, rotation_digest, verify_grant_proof,
+};
+use bot_chain::{Genesis, Keypair, Mode, Receipt, SignedTx, TxKind, layout};
+use bot_engine::Address;
+
+use crate::chain::{CHAIN, Node, call, deploy_counter, genesis, node, produce, sign};
+
+const T0: u64 = 1_700_000_010_000;
+
+/// Two nodes on one open chain, with a block clock and each account's next nonce.
+struct Net {
+    a: Node,
+    b: Node,
+    time: u64,
+    nonces: std::collections::HashMap<Address, u64>,
+}
+
+impl Net {
+    fn new(genesis: Genesis) -> Net {
+        Net {
+            a: node(&genesis),
+            b: node(&genesis),
+            time: T0,
+            nonces: Default::default(),
+        }
+    }
+
+    fn open() -> Net {
+        let mut g = genesis(Mode::Open);
+        g.params.reading_retention = 3;
+        Net::new(g)
+    }
+
+    fn tx(&mut self, key: &Keypair, kind: TxKind) -> SignedTx {
+        let nonce = self.nonces.entry(key.address()).or_default();
+        let tx = sign(key, *nonce, kind);
+        *nonce += 1;
+        tx
+    }
+
+    /// Commits one block of `txs`; the receipts.
+    fn block(&mut self, txs: Vec<SignedTx>) -> Vec<Receipt> {
+        self.time += 1_000;
+        let (block, receipts) = produce(&[&self.a, &self.b], txs, self.time);
+        assert_eq!(self.a.chain.head().unwrap(), self.b.chain.head().unwrap());
+        assert_eq!(block.txs.len(), receipts.len());
+        receipts
+    }
+
+    /// Commits `op` signed by `key` alone in a block; its receipt.
+    fn run(&mut self, key: &Keypair, op: IotTx) -> Receipt {
+        let tx = self.tx(key, TxKind::Iot(op));
+        self.block(vec![tx]).remove(0)
+    }
+
+    fn ok(&mut self, key: &Keypair, op: IotTx) -> Receipt {
+        let name = op.name();
+        let r = self.run(key, op);
+        assert!(r.is_ok(), "{name}: {:?}", r.error);
+        r
+    }
+
+    /// Runs `op`, expects it refused with `kind`, and checks that the state root did not move
+    /// except for the signer's nonce: the state is the same as before but for that account.
+    fn refused(&mut self, key: &Keypair, op: IotTx, kind: &str, says: &str) {
+        let before = self.state_without_nonces();
+        let r = self.run(key, op);
+        let error = r.error.as_ref().expect("refused");
+        assert_eq!(error.kind, kind, "{}", error.message);
+        assert!(
+            error.message.contains(says),
+            "`{}` does not say `{says}`",
+            error.message
+        );
+        assert!(r.events.is_empty());
+        assert_eq!(
+            self.state_without_nonces(),
+            before,
+            "a refused {kind} changed state"
+        );
+    }
+
+    /// Every IoT entry (`i…` keys) and contract entry, as committed.
+    fn state_without_nonces(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let view = self.a.chain.view().unwrap();
+        let mut all = view.scan_prefix(b"i", None, false, 100_000).unwrap();
+        all.extend(view.scan_prefix(b"s", None, false, 100_000).unwrap());
+        all
+    }
+
+    fn device(&self, id: &Address) -> bot_chain::iot::Device {
+        self.a
+            .chain
+            .view()
+            .unwrap()
+            .device(id)
+            .unwrap()
+            .expect("registered")
+    }
+}
+
+fn register(
+    chain_owner: &Address,
+    device: &DeviceSigner,
+    gateway: Option<Address>,
+    owner: Option<Address>,
+) -> IotTx {
+    let key = device.public();
+    let proof = device.sign(&registration_digest(
+        CHAIN,
+        &key,
+        &owner.unwrap_or(*chain_owner),
+        gateway.as_ref(),
+    ));
+    IotTx::RegisterDevice {
+        key,
+        kind: "thermometer".into(),
+        metadata: r#"{"room":"lab"}"#.into(),
+        owner,
+        gateway,
+        proof,
+    }
+}
+
+fn report(device: &DeviceSigner, stream: &str, counter: u64, value: f64) -> IotTx {
+    let id = device.public().device_id();
+    let data = format!(r#"{{"celsius":{value}}}"#).into_bytes();
+    IotTx::Report {
+        device: id,
+        stream: stream.into(),
+        counter,
+        signature: device.sign(&reading_digest(CHAIN, &id, stream, counter, &data)),
+        data,
+    }
+}
+
+#[test]
+fn a_device_registers_reports_signed_readings_and_replays_are_refused() {
+    let mut net = Net::open();
+    let owner = Keypair::dev("dev0");
+    let stranger = Keypair::dev("dev2");
+    // A device with its own secp256k1 account: its id is that account's address.
+    let thermo = DeviceSigner::dev(KeyType::Secp256k1, "thermo");
+    let thermo_account = Keypair::from_secret(&thermo.secret()).unwrap();
+    let id = thermo.public().device_id();
+    assert_eq!(id, thermo_account.address());
+
+    let r = net.ok(&owner, register(&owner.address(), &thermo, None, None));
+    assert_eq!(r.events[0].name, "device.registered");
+    assert!(
+        r.gas_used > 1_500_000,
+        "pays for its writes and the proof check"
+    );
+    let d = net.device(&id);
+    assert_eq!(
+        (d.owner, d.status, d.counter),
+        (owner.address(), DeviceStatus::Active, 0)
+    );
+
+    // Registering the same key again, or a key whose proof does not match, is refused.
+    net.refused(
+        &owner,
+        register(&owner.address(), &thermo, None, None),
+        "already_registered",
+        "already registered",
+    );
+    let other = DeviceSigner::dev(KeyType::Secp256k1, "other");
+    let IotTx::RegisterDevice { proof, .. } = register(&owner.address(), &thermo, None, None)
+    else {
+        unreachable!()
+    };
+    let mut forged = register(&owner.address(), &other, None, None);
+    if let IotTx::RegisterDevice { proof: p, .. } = &mut forged {
+        *p = proof;
+    }
+    net.refused(
+        &owner,
+        forged,
+        "invalid_proof",
+        "not the device key's signature",
+    );
+
+    // The device reports for itself; counters must rise.
+    for (counter, value) in [(1, 20.5), (2, 21.0), (5, 21.5)] {
+        let r = net.ok(
+            &thermo_account,
+            report(&thermo, "temperature", counter, value),
+        );
+        assert_eq!(r.events[0].name, "device.reading");
+    }
+    net.refused(
+        &thermo_account,
+        report(&thermo, "temperature", 5, 22.0),
+        "replay",
+        "not above its last accepted counter 5",
+    );
+    net.refused(
+        &thermo_account,
+        report(&thermo, "humidity", 4, 40.0),
+        "replay",
+        "replayed or reordered",
+    );
+    // A reading signed by another key, or sent by someone who does not speak for the device.
+    let mut bad = report(&thermo, "temperature", 6, 22.0);
+    if let IotTx::Report { signature, .. } = &mut bad {
+        signature[10] ^= 1;
+    }
+    net.refused(
+        &thermo_account,
+        bad,
+        "invalid_signature",
+        "not signed by the key of device",
+    );
+    net.refused(
+        &stranger,
+        report(&thermo, "temperature", 6, 22.0),
+        "unauthorized",
+        "does not speak for device",
+    );
+    net.refused(
+        &thermo_account,
+        report(&thermo, "no spaces", 6, 22.0),
+        "invalid",
+        "stream `no spaces`",
+    );
+
+    let view = net.a.chain.view().unwrap();
+    let readings = view
+        .readings(&id, "temperature", None, None, false, 10)
+        .unwrap();
+    assert_eq!(
+        readings.iter().map(|r| r.counter).collect::<Vec<_>>(),
+        [1, 2, 5]
+    );
+    assert_eq!(readings[2].data, br#"{"celsius":21.5}"#);
+    assert_eq!(readings[2].submitted_by, id);
+    assert_eq!(
+        view.latest_reading(&id, "temperature")
+            .unwrap()
+            .unwrap()
+            .counter,
+        5
+    );
+    assert_eq!(
+        view.readings(&id, "temperature", Some(2), Some(4), false, 10)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(view.latest_reading(&id, "humidity").unwrap().is_none());
+
+    // Bounded retention (3 per stream in this genesis): the oldest go.
+    for counter in 6..=8 {
+        net.ok(
+            &thermo_account,
+            report(&thermo, "temperature", counter, 23.0),
+        );
+    }
+    let view = net.a.chain.view().unwrap();
+    let kept: Vec<u64> = view
+        .readings(&id, "temperature", None, None, true, 10)
+        .unwrap()
+        .iter()
+        .map(|r| r.counter)
+        .collect();
+    assert_eq!(kept, [8, 7, 6]);
+
+    // Suspended: readings refused until reactivated. Revoked: for good.
+    let suspend = IotTx::UpdateDevice {
+        device: id,
+        status: Some(DeviceStatus::Suspended),
+        metadata: None,
+    };
+    net.refused(&stranger, suspend.clone(), "unauthorized", "only its owner");
+    net.ok(&owner, suspend);
+    net.refused(
+        &thermo_account,
+        report(&thermo, "temperature", 9, 1.0),
+        "device_inactive",
+        "suspended",
+    );
+    net.ok(
+        &owner,
+        IotTx::UpdateDevice {
+            device: id,
+            status: Some(DeviceStatus::Active),
+            metadata: Some("{}".into()),
+        },
+    );
+    net.ok(&thermo_account, report(&thermo, "temperature", 9, 1.0));
+    net.ok(
+        &owner,
+        IotTx::UpdateDevice {
+            device: id,
+            status: Some(DeviceStatus::Revoked),
+            metadata: None,
+        },
+    );
+    net.refused(
+        &thermo_account,
+        report(&thermo, "temperature", 10, 1.0),
+        "device_revoked",
+        "revoked",
+    );
+    net.refused(
+        &owner,
+        IotTx::UpdateDevice {
+            device: id,
+            status: Some(DeviceStatus::Active),
+            metadata: None,
+        },
+        "device_revoked",
+        "cannot be changed",
+    );
+}
+
+#[test]
+fn a_gateway_speaks_for_its_constrained_devices_and_no_other() {
+    let mut net = Net::open();
+    let owner = Keypair::dev("dev0");
+    let gateway = Keypair::dev("dev1");
+    let other_gateway = Keypair::dev("dev2");
+    // A P-256 sensor cannot sign transactions: its gateway registers it and sends its readings.
+    let sensor = DeviceSigner::dev(KeyType::P256, "sensor");
+    let id = sensor.public().device_id();
+    net.refused(
+        &other_gateway,
+        register(
+            &other_gateway.address(),
+            &sensor,
+            Some(gateway.address()),
+            Some(owner.address()),
+        ),
+        "unauthorized",
+        "only the owner, or the gateway named for the device",
+    );
+    net.ok(
+        &gateway,
+        register(
+            &gateway.address(),
+            &sensor,
+            Some(gateway.address()),
+            Some(owner.address()),
+        ),
+    );
+    let d = net.device(&id);
+    assert_eq!(
+        (d.owner, d.gateway),
+        (owner.address(), Some(gateway.address()))
+    );
+
+    net.ok(&gateway, report(&sensor, "temperature", 1, 4.0));
+    net.refused(
+        &other_gateway,
+        report(&sensor, "temperature", 2, 4.0),
+        "unauthorized",
+        "does not speak for device",
+    );
+    // Only the owner moves the device; then the new gateway speaks for it and the old does not.
+    let move_it = IotTx::SetGateway {
+        device: id,
+        gateway: Some(other_gateway.address()),
+    };
+    net.refused(
+        &gateway,
+        move_it.clone(),
+        "unauthorized",
+        "does not own device",
+    );
+    net.ok(&owner, move_it);
+    net.refused(
+        &gateway,
+        report(&sensor, "temperature", 2, 4.0),
+        "unauthorized",
+        "does not speak for device",
+    );
+    net.ok(&other_gateway, report(&sensor, "temperature", 2, 4.5));
+
+    let view = net.a.chain.view().unwrap();
+    let by = |f: DeviceFilter<'_>| {
+        view.devices(f, None, 10)
+            .unwrap()
+            .iter()
+            .map(|d| d.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        by(DeviceFilter {
+            gateway: Some(&other_gateway.address()),
+            ..Default::default()
+        }),
+        [id]
+    );
+    assert!(
+        by(DeviceFilter {
+            gateway: Some(&gateway.address()),
+            ..Default::default()
+        })
+        .is_empty()
+    );
+    assert_eq!(
+        by(DeviceFilter {
+            owner: Some(&owner.address()),
+            kind: Some("thermometer"),
+            ..Default::default()
+        }),
+        [id]
+    );
+    assert!(
+        by(DeviceFilter {
+            kind: Some("washing-machine"),
+            ..Default::default()
+        })
+        .is_empty()
+    );
+
+    // Key rotation needs the new key's proof; the old key's readings are refused after it.
+    let new_key = DeviceSigner::dev(KeyType::P256, "sensor-v2");
+    let rotate = |proof_by: &DeviceSigner| IotTx::RotateKey {
+        device: id,
+        key: new_key.public(),
+        proof: proof_by.sign(&rotation_digest(CHAIN, &id, &new_key.public(), 1)),
+    };
+    net.refused(
+        &other_gateway,
+        rotate(&sensor),
+        "invalid_proof",
+        "not the new key's signature",
+    );
+    net.ok(&other_gateway, rotate(&new_key));
+    assert_eq!(net.device(&id).key_version, 1);
+    net.refused(
+        &other_gateway,
+        report(&sensor, "temperature", 3, 5.0),
+        "invalid_signature",
+        "not signed by the key",
+    );
+    let data = br#"{"celsius":5}"#.to_vec();
+    net.ok(
+        &other_gateway,
+        IotTx::Report {
+            device: id,
+            stream: "temperature".into(),
+            counter: 3,
+            signature: new_key.sign(&reading_digest(CHAIN, &id, "temperature", 3, &data)),
+            data,
+        },
+    );
+
+    // Transfer: the new owner manages it, the old one no longer does.
+    let new_owner = Keypair::dev("dev1");
+    net.ok(
+        &owner,
+        IotTx::TransferDevice {
+            device: id,
+            to: new_owner.address(),
+        },
+    );
+    net.refused(
+        &owner,
+        IotTx::TransferDevice {
+            device: id,
+            to: owner.address(),
+        },
+        "unauthorized",
+        "does not own device",
+    );
+    assert_eq!(net.device(&id).owner, new_owner.address());
+}
+
+#[test]
+fn a_granted_service_admits_its_grantees_until_expiry_and_records_every_call() {
+    let mut net = Net::open();
+    let owner = Keypair::dev("dev0");
+    let user = Keypair::dev("dev1");
+    let counter = deploy_counter(&[&net.a, &net.b], &owner, 0, 0);
+    net.nonces.insert(owner.address(), 2);
+    let service = |policy| IotTx::RegisterService {
+        contract: counter,
+        name: "counter".into(),
+        description: "counts".into(),
+        policy,
+    };
+    net.refused(
+        &user,
+        service(AccessPolicy::Granted),
+        "unauthorized",
+        "only its creator",
+    );
+    net.ok(&owner, service(AccessPolicy::Granted));
+    assert_eq!(
+        net.a.chain.view().unwrap().services(None, 10).unwrap()[0].name,
+        "counter"
+    );
+
+    let increment = |net: &mut Net, who: &Keypair| {
+        let tx = net.tx(
+            who,
+            call(counter, "increment", borsh::to_vec(&1u64).unwrap()),
+        );
+        net.block(vec![tx]).remove(0)
+    };
+    let r = increment(&mut net, &user);
+    assert_eq!(r.error.as_ref().unwrap().kind, "unauthorized");
+    assert!(
+        r.error
+            .unwrap()
+            .message
+            .contains("holds no grant to call `increment`")
+    );
+    // The owner may always call; its calls are recorded too.
+    assert!(increment(&mut net, &owner).is_ok());
+
+    let right = Right::CallService {
+        service: counter,
+        method: Some("increment".into()),
+    };
+    let expires = net.time + 3_500;
+    let grant = IotTx::Grant {
+        right: right.clone(),
+        grantee: user.address(),
+        expires_ms: Some(expires),
+    };
+    net.refused(&user, grant.clone(), "unauthorized", "only its owner");
+    net.ok(&owner, grant);
+    let r = increment(&mut net, &user);
+    assert!(r.is_ok(), "{:?}", r.error);
+    assert_eq!(r.events[0].name, "access.recorded");
+    assert_eq!(crate::chain::get(&net.a, counter), 2);
+
+    // The off-chain check (10.5): a proof of the grant against a header's state root.
+    let head = net.a.chain.head().unwrap();
+    let proof = net
+        .a
+        .chain
+        .prove(&layout::grant(&right, &user.address()), head.height)
+        .unwrap();
+    let proven = verify_grant_proof(
+        &proof,
+        &head.state_root,
+        &right,
+        &user.address(),
+        head.time_ms,
+    )
+    .unwrap();
+    assert_eq!(proven.granter, owner.address());
+    assert!(
+        verify_grant_proof(&proof, &head.state_root, &right, &user.address(), expires)
+            .unwrap_err()
+            .contains("expired")
+    );
+    assert!(verify_grant_proof(&proof, &[7; 32], &right, &user.address(), head.time_ms).is_err());
+    let absent = net
+        .a
+        .chain
+        .prove(&layout::grant(&right, &owner.address()), head.height)
+        .unwrap();
+    assert!(
+        verify_grant_proof(
+            &absent,
+            &head.state_root,
+            &right,
+            &owner.address(),
+            head.time_ms
+        )
+        .unwrap_err()
+        .contains("holds no grant")
+    );
+
+    // Expiry is block time: a later block refuses the call.
+    net.time = expires;
+    let r = increment(&mut net, &user);
+    assert!(r.error.unwrap().message.contains("expired at block time"));
+    // Granted again without expiry, then revoked.
+    net.ok(
+        &owner,
+        IotTx::Grant {
+            right: right.clone(),
+            grantee: user.address(),
+            expires_ms: None,
+        },
+    );
+    assert!(increment(&mut net, &user).is_ok());
+    net.ok(
+        &owner,
+        IotTx::Revoke {
+            right: right.clone(),
+            grantee: user.address(),
+        },
+    );
+    assert_eq!(
+        increment(&mut net, &user).error.unwrap().kind,
+        "unauthorized"
+    );
+    net.refused(
+        &owner,
+        IotTx::Revoke {
+            right,
+            grantee: user.address(),
+        },
+        "not_found",
+        "holds no grant",
+    );
+
+    // The trail: who called, under which grant, in order; nothing else wrote it.
+    let trail = net.a.chain.view().unwrap().audit(&counter, 0, 100).unwrap();
+    let who: Vec<(u64, Address, Option<Address>)> = trail
+        .iter()
+        .map(|r| (r.seq, r.accessor, r.granted_by))
+        .collect();
+    assert_eq!(
+        who,
+        [
+            (0, owner.address(), None),
+            (1, user.address(), Some(owner.address())),
+            (2, user.address(), Some(owner.address())),
+        ]
+    );
+    assert_eq!(trail[1].action, "call increment");
+    assert_eq!(crate::chain::get(&net.a, counter), 3);
+
+    // Open policy: anyone calls, nothing recorded.
+    net.ok(&owner, service(AccessPolicy::Open));
+    assert!(increment(&mut net, &user).is_ok());
+    assert_eq!(
+        net.a
+            .chain
+            .view()
+            .unwrap()
+            .audit(&counter, 0, 100)
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn grants_over_devices_belong_to_the_device_owner() {
+    let mut net = Net::open();
+    let owner = Keypair::dev("dev0");
+    let other = Keypair::dev("dev2");
+    let thermo = DeviceSigner::dev(KeyType::Secp256k1, "thermo");
+    let id = thermo.public().device_id();
+    net.ok(&owner, register(&owner.address(), &thermo, None, None));
+    let read = Right::ReadData {
+        device: id,
+        stream: Some("temperature".into()),
+    };
+    net.refused(
+        &other,
+        IotTx::Grant {
+            right: read.clone(),
+            grantee: other.address(),
+            expires_ms: None,
+        },
+        "unauthorized",
+        "only its owner",
+    );
+    let past = IotTx::Grant {
+        right: read.clone(),
+        grantee: other.address(),
+        expires_ms: Some(T0),
+    };
+    net.refused(&owner, past, "invalid", "not after this block's time");
+    net.ok(
+        &owner,
+        IotTx::Grant {
+            right: Right::ReadData {
+                device: id,
+                stream: None,
+            },
+            grantee: other.address(),
+            expires_ms: None,
+        },
+    );
+    // A grant over every stream covers one stream.
+    let view = net.a.chain.view().unwrap();
+    let head = net.a.chain.head().unwrap();
+    assert!(
+        bot_chain::iot::check_grant(&view, &read, &other.address(), head.time_ms)
+            .unwrap()
+            .is_ok()
+    );
+    assert!(
+        bot_chain::iot::check_grant(
+            &view,
+            &Right::Command { device: id },
+            &other.address(),
+            head.time_ms
+        )
+        .unwrap()
+        .is_err()
+    );
+    assert_eq!(view.grants(&id, None, 10).unwrap().len(), 1);
+    let unknown = Address([9; 20]);
+    net.refused(
+        &owner,
+        IotTx::Grant {
+            right: Right::Command { device: unknown },
+            grantee: other.address(),
+            expires_ms: None,
+        },
+        "not_found",
+        "no device",
+    );
+}
