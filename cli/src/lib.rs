@@ -9,6 +9,8 @@ pub mod chain_cmds;
 pub mod check;
 pub mod client;
 pub mod demo;
+pub mod device_keys;
 pub mod devnet;
+pub mod iot_cmds;
 pub mod new;
 pub mod run;

@@ -143,6 +143,27 @@ enum Command {
     Block { id: String },
     /// The chain's height, app hash and peers as the node sees them.
     Status,
+    /// Devices (Y.4464 10.6): register, update, rotate-key, transfer, set-gateway, list, show,
+    /// and report signed readings.
+    Device {
+        #[command(subcommand)]
+        command: cargo_bot::iot_cmds::DeviceCommand,
+    },
+    /// IoT services (10.3): register a contract as a service with its access policy; list, show.
+    Service {
+        #[command(subcommand)]
+        command: cargo_bot::iot_cmds::ServiceCommand,
+    },
+    /// Access grants (10.4 to 10.7): add, revoke, list, and check one against a state proof.
+    Grant {
+        #[command(subcommand)]
+        command: cargo_bot::iot_cmds::GrantCommand,
+    },
+    /// IoT data (10.7): a stream's latest reading or a range, and audit trails.
+    Data {
+        #[command(subcommand)]
+        command: cargo_bot::iot_cmds::DataCommand,
+    },
     /// Measure: `gas` prices a contract method (or calibrates the cost table), `tps` floods a
     /// devnet with signed counter calls.
     Bench {
@@ -374,6 +395,18 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Device { command } => {
+            print_iot(cli.json, cargo_bot::iot_cmds::device(&rpc()?, command)?)
+        }
+        Command::Service { command } => {
+            print_iot(cli.json, cargo_bot::iot_cmds::service(&rpc()?, command)?)
+        }
+        Command::Grant { command } => {
+            print_iot(cli.json, cargo_bot::iot_cmds::grant(&rpc()?, command)?)
+        }
+        Command::Data { command } => {
+            print_iot(cli.json, cargo_bot::iot_cmds::data(&rpc()?, command)?)
         }
         Command::Query {
             contract,
@@ -877,6 +910,41 @@ fn init_logs() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// A receipt as `call` prints it; anything else (devices, readings, grants) as indented JSON.
+fn print_iot(json: bool, out: cargo_bot::iot_cmds::Output) -> Result<ExitCode> {
+    let v = &out.value;
+    if json {
+        println!("{v}");
+    } else if v.get("tx_hash").is_some() && v.get("gas_used").is_some() {
+        let op = v["op"].as_str().unwrap_or("transaction");
+        if v["status"] == "ok" && v["result"].is_null() {
+            println!("{op} ok   gas {}", v["gas_used"]);
+            if let Some(h) = v["tx_hash"].as_str() {
+                println!("  tx {h} (block {})", v["height"]);
+            }
+            for e in v["events"].as_array().into_iter().flatten() {
+                println!(
+                    "  event {} {}",
+                    e["name"].as_str().unwrap_or_default(),
+                    e["data"]
+                );
+            }
+        } else {
+            print_receipt(false, op, v);
+        }
+        if let Some(d) = v["device"].as_str() {
+            println!("  device {d}");
+        }
+    } else {
+        println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    }
+    Ok(if out.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn print_receipt(json: bool, method: &str, r: &serde_json::Value) {

@@ -710,3 +710,37 @@ fn grants_over_devices_belong_to_the_device_owner() {
         "no device",
     );
 }
+
+#[test]
+fn on_a_consortium_chain_a_registered_device_sends_its_readings_and_nothing_else() {
+    let mut net = Net::new(genesis(Mode::Consortium));
+    let owner = Keypair::dev("dev0");
+    let thermo = DeviceSigner::dev(KeyType::Secp256k1, "thermo");
+    let account = Keypair::from_secret(&thermo.secret()).unwrap();
+    let early = net.tx(
+        &account,
+        TxKind::Iot(report(&thermo, "temperature", 1, 1.0)),
+    );
+    assert!(matches!(
+        net.a.chain.check_tx(&early),
+        Err(bot_chain::ChainError::NotPermitted(_))
+    ));
+    net.nonces.insert(account.address(), 0);
+    net.ok(&owner, register(&owner.address(), &thermo, None, None));
+    net.ok(&account, report(&thermo, "temperature", 1, 1.0));
+    let transfer = net.tx(
+        &account,
+        TxKind::Transfer {
+            to: owner.address(),
+            amount: 0,
+        },
+    );
+    assert!(matches!(
+        net.a.chain.check_tx(&transfer),
+        Err(bot_chain::ChainError::NotPermitted(_))
+    ));
+    assert!(
+        net.block(vec![transfer]).is_empty(),
+        "left out of the block"
+    );
+}

@@ -240,9 +240,7 @@ impl Chain {
             });
         }
         let access = view.access()?;
-        if access.transact == crate::genesis::Permission::Listed
-            && !access.transactors.contains(&signer)
-        {
+        if !crate::exec::permitted(&view, &access, &signer, &tx.tx.kind)? {
             return Err(ChainError::NotPermitted(signer));
         }
         Ok(signer)

@@ -241,6 +241,26 @@ pub fn contract_address(creator: &Address, code: &Hash, salt: &[u8]) -> Address 
     Address(a)
 }
 
+/// Whether `signer` may send `kind`: anyone on an open chain; on a consortium chain the listed
+/// accounts, and a registered device's own account its readings (a device is an identity of
+/// its own once its owner registered it, Y.4464 10.6 a).
+pub(crate) fn permitted(
+    view: &BlockView,
+    access: &Access,
+    signer: &Address,
+    kind: &TxKind,
+) -> Result<bool, ChainError> {
+    if access.transact == Permission::Anyone || access.transactors.contains(signer) {
+        return Ok(true);
+    }
+    Ok(match kind {
+        TxKind::Iot(crate::iot::IotTx::Report { device, .. }) => view
+            .device(device)?
+            .is_some_and(|d| d.key.account() == Some(*signer)),
+        _ => false,
+    })
+}
+
 /// Why a transaction cannot be in a block at this point (it is not executed at all).
 #[derive(Debug)]
 pub(crate) enum Skip {
@@ -336,7 +356,7 @@ impl Executor<'_> {
             }));
         }
         let access = self.view.access()?;
-        if access.transact == Permission::Listed && !access.transactors.contains(&signer) {
+        if !permitted(&self.view, &access, &signer, &tx.tx.kind)? {
             return Ok(Err(Skip::NotPermitted));
         }
         account.nonce += 1;

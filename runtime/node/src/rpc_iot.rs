@@ -19,9 +19,11 @@ fn named<T: serde::de::DeserializeOwned>(
     params: &Params,
     method: &str,
 ) -> Result<T, ErrorObjectOwned> {
-    let mut seq = params.sequence();
-    seq.next::<T>()
-        .map_err(|e| bad(format!("{method}: {}", e.message())))
+    let value: Value = params
+        .sequence()
+        .next()
+        .map_err(|e| bad(format!("{method}: {}", e.message())))?;
+    serde_json::from_value(value).map_err(|e| bad(format!("{method}: {e}")))
 }
 
 fn address(text: &Option<String>) -> Result<Option<Address>, ErrorObjectOwned> {
@@ -66,8 +68,8 @@ struct Grants {
     limit: Option<usize>,
 }
 
+// (`deny_unknown_fields` does not combine with `flatten`.)
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct CheckGrant {
     #[serde(flatten)]
     right: Right,
