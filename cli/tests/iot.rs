@@ -1,0 +1,464 @@
+//! The IoT procedures of Y.4464 clause 10 end to end on a 4-validator devnet, through the CLI
+//! as a user runs it (each step sent to a different validator): a device connects and reports
+//! (10.6 a, 10.7), a gateway registers and speaks for a constrained P-256 device (10.6 b), a
+//! contract becomes a service with a granted policy (10.3), a grantee calls it and leaves an
+//! audit record (10.4), an off-chain check verifies the grant against a state proof (10.5);
+//! and the bad paths: a replayed counter, a gateway speaking for a device not its own, a
+//! revoked device, an expired and a revoked grant, each refused naming the rule, with nothing
+//! changed. Every validator ends with the same devices, readings and audit trail.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+mod common;
+
+use common::{cli_at, height, ok_json, refused, start_devnet, wait_for};
+
+/// The CLI with the test's own home (device keys), against validator `i % 4`.
+struct User<'a> {
+    home: &'a Path,
+    rpcs: &'a [String],
+}
+
+impl User<'_> {
+    fn run(&self, i: usize, args: &[&str]) -> std::process::Output {
+        cli_at(self.home, &self.rpcs[i % self.rpcs.len()], args)
+    }
+
+    fn ok(&self, i: usize, args: &[&str]) -> Value {
+        ok_json(&self.run(i, args))
+    }
+
+    /// Runs a command that must be refused; its message.
+    fn refused(&self, i: usize, args: &[&str]) -> String {
+        refused(&self.run(i, args))
+    }
+}
+
+fn event<'a>(receipt: &'a Value, name: &str) -> &'a Value {
+    receipt["events"]
+        .as_array()
+        .and_then(|es| es.iter().find(|e| e["name"] == name))
+        .map(|e| &e["data"])
+        .unwrap_or_else(|| panic!("no `{name}` event in {receipt}"))
+}
+
+#[test]
+fn the_clause_10_procedures_run_end_to_end_and_bad_paths_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("user");
+    let devnet = start_devnet(&dir.path().join("devnet"), 4);
+    let rpc0 = devnet.rpcs[0].clone();
+    wait_for("the first blocks", Duration::from_secs(90), || {
+        height(&rpc0) >= 2
+    });
+    let user = User {
+        home: &home,
+        rpcs: &devnet.rpcs,
+    };
+
+    // 10.6 a: a device with its own key connects; its owner (alice) registers it.
+    let r = user.ok(
+        0,
+        &[
+            "device",
+            "register",
+            "thermo",
+            "--kind",
+            "thermometer",
+            "--metadata",
+            r#"{"room":"lab"}"#,
+        ],
+    );
+    let thermo = r["device"].as_str().unwrap().to_string();
+    assert_eq!(event(&r, "device.registered")["status"], "active");
+    assert!(
+        home.join("devices/thermo.json").exists(),
+        "the device key is kept"
+    );
+    let shown = user.ok(1, &["device", "show", "thermo"]);
+    assert_eq!(shown["id"], thermo.as_str());
+    assert_eq!(shown["kind"], "thermometer");
+
+    // 10.7: it reports signed readings from its own account; counters rise.
+    for (i, celsius) in [20.5, 21.0].iter().enumerate() {
+        let data = json!({ "celsius": celsius }).to_string();
+        let r = user.ok(
+            i + 2,
+            &[
+                "device",
+                "report",
+                "thermo",
+                "--stream",
+                "temperature",
+                "--data",
+                &data,
+            ],
+        );
+        assert_eq!(
+            event(&r, "device.reading")["value"]["celsius"],
+            json!(celsius)
+        );
+    }
+    let latest = user.ok(3, &["data", "latest", "thermo", "--stream", "temperature"]);
+    assert_eq!(
+        (latest["counter"].as_u64(), &latest["value"]),
+        (Some(2), &json!({"celsius": 21.0}))
+    );
+    assert_eq!(latest["submitted_by"], thermo.as_str());
+    let range = user.ok(
+        0,
+        &[
+            "data",
+            "range",
+            &thermo,
+            "--stream",
+            "temperature",
+            "--from",
+            "1",
+            "--to",
+            "2",
+        ],
+    );
+    assert_eq!(range.as_array().unwrap().len(), 2);
+
+    // Bad path: a replayed counter is refused and nothing is stored.
+    let message = user.refused(
+        1,
+        &[
+            "device",
+            "report",
+            "thermo",
+            "--stream",
+            "temperature",
+            "--data",
+            "{}",
+            "--counter",
+            "2",
+        ],
+    );
+    assert!(message.contains("replayed or reordered"), "{message}");
+    let range = user.ok(2, &["data", "range", "thermo", "--stream", "temperature"]);
+    assert_eq!(range.as_array().unwrap().len(), 2);
+
+    // 10.6 b: gateway bob registers a constrained P-256 sensor for alice and speaks for it.
+    let r = user.ok(
+        1,
+        &[
+            "device",
+            "register",
+            "sensor",
+            "--key-type",
+            "p256",
+            "--kind",
+            "soil-sensor",
+            "--gateway",
+            "bob",
+            "--owner",
+            "alice",
+            "--from",
+            "bob",
+        ],
+    );
+    let sensor = r["device"].as_str().unwrap().to_string();
+    let listed = user.ok(2, &["device", "list", "--gateway", "bob"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(
+        listed[0]["owner"],
+        user.ok(0, &["device", "show", "thermo"])["owner"]
+    );
+    user.ok(
+        3,
+        &[
+            "device",
+            "report",
+            "sensor",
+            "--stream",
+            "moisture",
+            "--data",
+            r#"{"percent":31}"#,
+            "--gateway",
+            "bob",
+        ],
+    );
+    // Bad path: carol is not its gateway.
+    let message = user.refused(
+        0,
+        &[
+            "device",
+            "report",
+            "sensor",
+            "--stream",
+            "moisture",
+            "--data",
+            "{}",
+            "--gateway",
+            "carol",
+        ],
+    );
+    assert!(message.contains("does not speak for device"), "{message}");
+    // A P-256 device cannot sign a transaction itself: the CLI says to use its gateway.
+    let message = user.refused(
+        0,
+        &[
+            "device", "report", "sensor", "--stream", "moisture", "--data", "{}",
+        ],
+    );
+    assert!(message.contains("--gateway"), "{message}");
+    // The owner moves it to gateway carol; now carol speaks for it and bob does not.
+    user.ok(
+        1,
+        &["device", "set-gateway", "sensor", "--gateway", "carol"],
+    );
+    let message = user.refused(
+        2,
+        &[
+            "device",
+            "report",
+            "sensor",
+            "--stream",
+            "moisture",
+            "--data",
+            "{}",
+            "--gateway",
+            "bob",
+        ],
+    );
+    assert!(message.contains("does not speak for device"), "{message}");
+    user.ok(
+        3,
+        &[
+            "device",
+            "report",
+            "sensor",
+            "--stream",
+            "moisture",
+            "--data",
+            r#"{"percent":30}"#,
+            "--gateway",
+            "carol",
+        ],
+    );
+
+    // 10.3: the counter becomes a service only its grantees may call.
+    let wasm = bot_tests::contracts_dir().join("counter.wasm");
+    let deployed = user.ok(
+        0,
+        &[
+            "deploy",
+            wasm.to_str().unwrap(),
+            "--init",
+            "new",
+            "--init-args",
+            r#"{"start": 0}"#,
+        ],
+    );
+    let service = deployed["address"].as_str().unwrap().to_string();
+    user.ok(
+        1,
+        &[
+            "service",
+            "register",
+            &service,
+            "--name",
+            "counter",
+            "--description",
+            "counts",
+            "--policy",
+            "granted",
+        ],
+    );
+    let services = user.ok(2, &["service", "list"]);
+    assert_eq!(services[0]["name"], "counter");
+    assert_eq!(services[0]["policy"], "granted");
+    let message = user.refused(
+        3,
+        &[
+            "service", "register", &service, "--name", "mine", "--from", "carol",
+        ],
+    );
+    assert!(message.contains("only its creator"), "{message}");
+
+    // 10.4: carol is refused, granted, calls, and the call is on the audit trail.
+    let increment = [
+        "call",
+        &service,
+        "increment",
+        "--args",
+        r#"{"by": 1}"#,
+        "--from",
+        "carol",
+    ];
+    let message = user.refused(0, &increment);
+    assert!(message.contains("holds no grant"), "{message}");
+    user.ok(
+        1,
+        &[
+            "grant",
+            "add",
+            "--call",
+            &service,
+            "--method",
+            "increment",
+            "--to",
+            "carol",
+        ],
+    );
+    let called = user.ok(2, &increment);
+    assert_eq!(called["result"], json!(1));
+    assert_eq!(
+        event(&called, "access.recorded")["action"],
+        "call increment"
+    );
+    let trail = user.ok(3, &["data", "audit", &service]);
+    assert_eq!(trail.as_array().unwrap().len(), 1);
+    assert_eq!(
+        trail[0]["granted_by"],
+        user.ok(0, &["device", "show", "thermo"])["owner"]
+    );
+
+    // 10.5: an off-chain service checks carol's grant against a state proof.
+    let check = user.ok(
+        0,
+        &[
+            "grant",
+            "check",
+            "--call",
+            &service,
+            "--method",
+            "increment",
+            "--grantee",
+            "carol",
+        ],
+    );
+    assert_eq!(check["granted"], true);
+    assert!(
+        check["verified_at"]["state_root"]
+            .as_str()
+            .unwrap()
+            .starts_with("0x")
+    );
+    let other = user.run(
+        0,
+        &[
+            "grant",
+            "check",
+            "--call",
+            &service,
+            "--method",
+            "reset",
+            "--grantee",
+            "carol",
+        ],
+    );
+    assert!(!other.status.success(), "no grant for another method");
+
+    // Bad paths: a revoked grant, then an expired one.
+    user.ok(
+        1,
+        &[
+            "grant",
+            "revoke",
+            "--call",
+            &service,
+            "--method",
+            "increment",
+            "--to",
+            "carol",
+        ],
+    );
+    assert!(user.refused(2, &increment).contains("holds no grant"));
+    assert!(
+        !user
+            .run(
+                3,
+                &[
+                    "grant",
+                    "check",
+                    "--call",
+                    &service,
+                    "--method",
+                    "increment",
+                    "--grantee",
+                    "carol"
+                ]
+            )
+            .status
+            .success()
+    );
+    user.ok(
+        0,
+        &[
+            "grant",
+            "add",
+            "--call",
+            &service,
+            "--to",
+            "carol",
+            "--expires-in",
+            "1",
+        ],
+    );
+    let grant_time = user.ok(1, &["grant", "list", &service])[0]["expires_ms"]
+        .as_u64()
+        .unwrap();
+    wait_for(
+        "block time past the grant's expiry",
+        Duration::from_secs(60),
+        || common::block_time(&devnet.rpcs[0]) > grant_time,
+    );
+    let message = user.refused(2, &increment);
+    assert!(message.contains("expired at block time"), "{message}");
+    assert_eq!(
+        user.ok(3, &["data", "audit", &service])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Bad path: a revoked device's readings are refused for good.
+    user.ok(0, &["device", "update", "thermo", "--status", "revoked"]);
+    let message = user.refused(
+        1,
+        &[
+            "device",
+            "report",
+            "thermo",
+            "--stream",
+            "temperature",
+            "--data",
+            "{}",
+        ],
+    );
+    assert!(message.contains("revoked"), "{message}");
+    let message = user.refused(2, &["device", "update", "thermo", "--status", "active"]);
+    assert!(message.contains("revoked"), "{message}");
+
+    // Every validator holds the same registry, readings and trail.
+    let top = height(&rpc0);
+    wait_for(
+        "all validators at the same height",
+        Duration::from_secs(60),
+        || devnet.rpcs.iter().all(|r| height(r) >= top),
+    );
+    for i in 0..4 {
+        assert_eq!(
+            user.ok(i, &["data", "latest", &sensor, "--stream", "moisture"])["value"],
+            json!({"percent": 30})
+        );
+        assert_eq!(
+            user.ok(i, &["device", "show", &thermo])["status"],
+            "revoked"
+        );
+        assert_eq!(
+            user.ok(i, &["data", "audit", &service])
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
