@@ -82,6 +82,19 @@ fn check_len(what: &str, text: &str, max: usize) -> Step<()> {
     Ok(())
 }
 
+/// A device key must be a point on its curve, in compressed form (one encoding per key).
+fn check_key(key: &DeviceKey) -> Step<()> {
+    let canonical = DeviceKey::new(key.kind, &key.sec1).map_err(|e| error("invalid", e))?;
+    if canonical != *key {
+        return Err(error(
+            "invalid",
+            "a device key is given as a compressed SEC1 point",
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// The IoT rules over one block's view, for one transaction.
 pub(crate) struct IotExec<'a> {
     pub view: &'a BlockView,
@@ -343,14 +356,7 @@ impl IotExec<'_> {
     ) -> Step<()> {
         check_len("a device kind", kind, MAX_KIND)?;
         check_len("device metadata", metadata, MAX_METADATA)?;
-        let canonical = DeviceKey::new(key.kind, &key.sec1).map_err(|e| error("invalid", e))?;
-        if canonical != *key {
-            return Err(error(
-                "invalid",
-                "a device key is given as a compressed SEC1 point",
-            )
-            .into());
-        }
+        check_key(key)?;
         let owner = owner.unwrap_or(signer);
         if owner != signer && gateway != Some(signer) {
             return Err(error(
@@ -432,14 +438,7 @@ impl IotExec<'_> {
         let mut device = self.device(id)?;
         Self::managed_by(&device, &signer)?;
         Self::not_revoked(&device)?;
-        let canonical = DeviceKey::new(key.kind, &key.sec1).map_err(|e| error("invalid", e))?;
-        if canonical != *key {
-            return Err(error(
-                "invalid",
-                "a device key is given as a compressed SEC1 point",
-            )
-            .into());
-        }
+        check_key(key)?;
         let version = device.key_version.saturating_add(1);
         let digest = rotation_digest(self.chain_id, id, key, version);
         if !self.verify(key, &digest, proof)? {

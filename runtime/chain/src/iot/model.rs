@@ -2,6 +2,7 @@
 //! grants and access records (Y.4464 clauses 10.3 to 10.7). Stored borsh-encoded under the
 //! keys in [`crate::layout`]; shown as JSON by the RPC.
 
+use borsh::{BorshDeserialize, BorshSerialize};
 use bot_engine::Address;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -9,15 +10,7 @@ use sha2::{Digest, Sha256};
 /// The curve a device signs with: secp256k1 like accounts, or P-256 as secure elements and
 /// most IoT hardware do.
 #[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    borsh::BorshSerialize,
-    borsh::BorshDeserialize,
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum KeyType {
@@ -26,16 +19,7 @@ pub enum KeyType {
 }
 
 /// A device's public key: its curve and the compressed SEC1 point (33 bytes).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    borsh::BorshSerialize,
-    borsh::BorshDeserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct DeviceKey {
     #[serde(rename = "type")]
     pub kind: KeyType,
@@ -97,15 +81,7 @@ impl DeviceKey {
 }
 
 #[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    borsh::BorshSerialize,
-    borsh::BorshDeserialize,
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceStatus {
@@ -118,16 +94,7 @@ pub enum DeviceStatus {
 }
 
 /// A registered device (Y.4464 10.6).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    borsh::BorshSerialize,
-    borsh::BorshDeserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct Device {
     #[serde(with = "crate::json_forms::address")]
     pub id: Address,
@@ -151,16 +118,7 @@ pub struct Device {
 }
 
 /// One signed reading of one stream of a device (Y.4464 10.7).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    borsh::BorshSerialize,
-    borsh::BorshDeserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct Reading {
     #[serde(with = "crate::json_forms::address")]
     pub device: Address,
@@ -181,15 +139,7 @@ pub struct Reading {
 
 /// Who may call a registered service.
 #[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    borsh::BorshSerialize,
-    borsh::BorshDeserialize,
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum AccessPolicy {
@@ -201,16 +151,7 @@ pub enum AccessPolicy {
 }
 
 /// A contract registered as an IoT service (Y.4464 10.3).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    borsh::BorshSerialize,
-    borsh::BorshDeserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct Service {
     #[serde(with = "crate::json_forms::address")]
     pub contract: Address,
@@ -223,16 +164,7 @@ pub struct Service {
 }
 
 /// A right an owner grants over its device or service (Y.4464 7.2.1, 10.4 to 10.7).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    borsh::BorshSerialize,
-    borsh::BorshDeserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(rename_all = "snake_case", tag = "right")]
 pub enum Right {
     /// Read a device's readings: one stream, or all of them (`stream: null`).
@@ -301,16 +233,7 @@ impl Right {
 }
 
 /// A right held by `grantee` until `expires_ms` (block time), if set.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    borsh::BorshSerialize,
-    borsh::BorshDeserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct Grant {
     #[serde(flatten)]
     pub right: Right,
@@ -330,16 +253,7 @@ impl Grant {
 
 /// Who used what, when, under which grant: one entry of a device's or service's audit trail
 /// (Y.4464 10.7 steps 5 to 7). Written by the chain only; nothing rewrites or removes one.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    borsh::BorshSerialize,
-    borsh::BorshDeserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct AccessRecord {
     /// Position in the target's trail, from 0.
     pub seq: u64,
