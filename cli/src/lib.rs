@@ -11,6 +11,7 @@ pub mod client;
 pub mod demo;
 pub mod device_keys;
 pub mod devnet;
+pub mod gateway_sim;
 pub mod iot_cmds;
 pub mod new;
 pub mod run;

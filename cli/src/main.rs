@@ -164,6 +164,12 @@ enum Command {
         #[command(subcommand)]
         command: cargo_bot::iot_cmds::DataCommand,
     },
+    /// A simulated gateway: registers N constrained devices behind it and streams their
+    /// signed readings, so the IoT flow runs without hardware.
+    Gateway {
+        #[command(subcommand)]
+        command: GatewayCommand,
+    },
     /// Measure: `gas` prices a contract method (or calibrates the cost table), `tps` floods a
     /// devnet with signed counter calls.
     Bench {
@@ -252,6 +258,28 @@ enum BenchCommand {
         /// Transactions each account keeps in flight.
         #[arg(long, default_value_t = 64)]
         window: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum GatewayCommand {
+    /// Register `--devices` P-256 devices (those not yet on the chain) and send `--rate`
+    /// readings per second among them for `--duration` seconds.
+    Simulate {
+        #[arg(long, default_value_t = 3)]
+        devices: usize,
+        #[arg(long, default_value_t = 2.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        /// The gateway's signing key.
+        #[arg(long, default_value = "bob")]
+        from: String,
+        /// Who owns the devices (default: the gateway).
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long, default_value = "temperature")]
+        stream: String,
     },
 }
 
@@ -407,6 +435,42 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         Command::Data { command } => {
             print_iot(cli.json, cargo_bot::iot_cmds::data(&rpc()?, command)?)
+        }
+        Command::Gateway {
+            command:
+                GatewayCommand::Simulate {
+                    devices,
+                    rate,
+                    duration,
+                    from,
+                    owner,
+                    stream,
+                },
+        } => {
+            let summary = cargo_bot::gateway_sim::simulate(
+                &rpc()?,
+                &cargo_bot::gateway_sim::Simulation {
+                    devices: *devices,
+                    rate: *rate,
+                    duration: std::time::Duration::from_secs(*duration),
+                    gateway: from.clone(),
+                    owner: owner.clone(),
+                    stream: stream.clone(),
+                },
+                !cli.json,
+            )?;
+            if cli.json {
+                println!("{summary}");
+            } else {
+                println!(
+                    "sent {} readings ({} refused) from {} devices; committed through block {}",
+                    summary["readings_sent"],
+                    summary["readings_refused"],
+                    summary["devices"].as_array().map_or(0, Vec::len),
+                    summary["last_height"]
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Query {
             contract,

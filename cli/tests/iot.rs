@@ -5,7 +5,8 @@
 //! audit record (10.4), an off-chain check verifies the grant against a state proof (10.5);
 //! and the bad paths: a replayed counter, a gateway speaking for a device not its own, a
 //! revoked device, an expired and a revoked grant, each refused naming the rule, with nothing
-//! changed. Every validator ends with the same devices, readings and audit trail.
+//! changed. Then the gateway simulator streams readings from devices it registers. Every
+//! validator ends with the same devices, readings and audit trail.
 
 use std::path::Path;
 use std::time::Duration;
@@ -436,6 +437,47 @@ fn the_clause_10_procedures_run_end_to_end_and_bad_paths_change_nothing() {
     assert!(message.contains("revoked"), "{message}");
     let message = user.refused(2, &["device", "update", "thermo", "--status", "active"]);
     assert!(message.contains("revoked"), "{message}");
+
+    // The gateway simulator: registers its devices for alice and streams signed readings;
+    // every reading it reports sent is on the chain.
+    let sim = user.ok(
+        3,
+        &[
+            "gateway",
+            "simulate",
+            "--devices",
+            "2",
+            "--rate",
+            "10",
+            "--duration",
+            "2",
+            "--from",
+            "dave",
+            "--owner",
+            "alice",
+        ],
+    );
+    assert_eq!(sim["registered"], 2);
+    assert_eq!(sim["readings_refused"], 0);
+    let mut total = 0;
+    for d in sim["devices"].as_array().unwrap() {
+        let id = d["id"].as_str().unwrap();
+        let readings = user.ok(1, &["data", "range", id, "--stream", "temperature"]);
+        let counters: Vec<u64> = readings
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["counter"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            counters,
+            (1..=d["counter"].as_u64().unwrap()).collect::<Vec<_>>()
+        );
+        assert!(readings[0]["value"]["celsius"].is_number());
+        total += counters.len();
+    }
+    assert_eq!(total as u64, sim["readings_sent"].as_u64().unwrap());
+    assert!(total >= 10, "about 20 readings in 2 s at 10/s, got {total}");
 
     // Every validator holds the same registry, readings and trail.
     let top = height(&rpc0);
