@@ -273,7 +273,7 @@ fn address(text: &str) -> Result<Address> {
 }
 
 /// A device or an account: a device key name is tried before an account key name.
-fn device_or_account(text: &str) -> Result<Address> {
+pub fn device_or_account(text: &str) -> Result<Address> {
     if !text.starts_with("0x") && device_keys::exists(text) {
         return device_keys::resolve(text);
     }

@@ -15,3 +15,4 @@ pub mod gateway_sim;
 pub mod iot_cmds;
 pub mod new;
 pub mod run;
+pub mod watch;

@@ -164,6 +164,26 @@ enum Command {
         #[command(subcommand)]
         command: cargo_bot::iot_cmds::DataCommand,
     },
+    /// Follow the chain live: blocks and the events of their transactions (readings, device
+    /// changes, grants, access records, contract events), one line each (`--json`: one JSON
+    /// object per line).
+    Watch {
+        /// Only events of this device, service or contract (an address, a device or key name).
+        #[arg(long)]
+        subject: Option<String>,
+        /// Only events with this name, e.g. device.reading.
+        #[arg(long)]
+        event: Option<String>,
+        /// Start after this height (default: the head).
+        #[arg(long)]
+        from: Option<u64>,
+        /// Stop after this many blocks.
+        #[arg(long)]
+        blocks: Option<u64>,
+        /// Show only blocks with matching events.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// A simulated gateway: registers N constrained devices behind it and streams their
     /// signed readings, so the IoT flow runs without hardware.
     Gateway {
@@ -435,6 +455,38 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         Command::Data { command } => {
             print_iot(cli.json, cargo_bot::iot_cmds::data(&rpc()?, command)?)
+        }
+        Command::Watch {
+            subject,
+            event,
+            from,
+            blocks,
+            quiet,
+        } => {
+            let subject = subject
+                .as_deref()
+                .map(cargo_bot::iot_cmds::device_or_account)
+                .transpose()?
+                .map(|a| a.to_string());
+            let json = cli.json;
+            cargo_bot::watch::watch(
+                &rpc()?,
+                &cargo_bot::watch::Watch {
+                    from: *from,
+                    subject,
+                    event: event.clone(),
+                    blocks: *blocks,
+                    quiet_blocks: *quiet,
+                },
+                |item| {
+                    if json {
+                        println!("{item}");
+                    } else {
+                        println!("{}", cargo_bot::watch::line(item));
+                    }
+                },
+            )?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Gateway {
             command:

@@ -5,7 +5,8 @@
 //! audit record (10.4), an off-chain check verifies the grant against a state proof (10.5);
 //! and the bad paths: a replayed counter, a gateway speaking for a device not its own, a
 //! revoked device, an expired and a revoked grant, each refused naming the rule, with nothing
-//! changed. Then the gateway simulator streams readings from devices it registers. Every
+//! changed. Then the gateway simulator streams readings from devices it registers, and `watch`
+//! replays them from the blocks. Every
 //! validator ends with the same devices, readings and audit trail.
 
 use std::path::Path;
@@ -440,6 +441,7 @@ fn the_clause_10_procedures_run_end_to_end_and_bad_paths_change_nothing() {
 
     // The gateway simulator: registers its devices for alice and streams signed readings;
     // every reading it reports sent is on the chain.
+    let before = height(&devnet.rpcs[3]);
     let sim = user.ok(
         3,
         &[
@@ -478,6 +480,39 @@ fn the_clause_10_procedures_run_end_to_end_and_bad_paths_change_nothing() {
     }
     assert_eq!(total as u64, sim["readings_sent"].as_u64().unwrap());
     assert!(total >= 10, "about 20 readings in 2 s at 10/s, got {total}");
+
+    // `watch` replays those blocks: one `device.reading` event per reading sent.
+    let after = sim["last_height"].as_u64().unwrap();
+    let watched = user.run(
+        0,
+        &[
+            "watch",
+            "--from",
+            &before.to_string(),
+            "--blocks",
+            &(after - before).to_string(),
+            "--event",
+            "device.reading",
+            "--quiet",
+        ],
+    );
+    assert!(
+        watched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&watched.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&watched.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let readings = lines.iter().filter(|l| l["type"] == "event").count();
+    assert_eq!(readings, total);
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l["type"] == "event")
+            .all(|l| l["data"]["stream"] == "temperature")
+    );
 
     // Every validator holds the same registry, readings and trail.
     let top = height(&rpc0);
