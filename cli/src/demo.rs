@@ -111,7 +111,8 @@ pub fn run() -> Result<Vec<Step>> {
 }
 
 /// The devnet half of the demo: a new devnet of `nodes` validators in a temporary folder, the
-/// counter deployed through it, called from two accounts and queried; what each step returned.
+/// counter deployed through it, called from two accounts and queried, then the IoT flow of
+/// [`crate::demo_iot`]; what each step returned.
 pub fn on_devnet(wasm: &std::path::Path, nodes: usize) -> Result<serde_json::Value> {
     use serde_json::json;
     let dir = tempfile::tempdir()?;
@@ -158,12 +159,14 @@ pub fn on_devnet(wasm: &std::path::Path, nodes: usize) -> Result<serde_json::Val
             None,
         )?;
         let (q, _) = crate::chain_cmds::query(&rpc, &address, "get", None)?;
+        let iot = crate::demo_iot::run(&rpc, &address)?;
         let status = rpc.status()?;
         Ok(json!({
             "validators": devnet.rpcs.len(),
             "deploy": deployed.out,
             "calls": [a, b],
             "query": q,
+            "iot": iot,
             "status": status,
         }))
     })();

@@ -592,48 +592,44 @@ pub fn grant(rpc: &Rpc, command: &GrantCommand) -> Result<Output> {
             read(rpc.call("bot_listGrants", json!([q]))?)
         }
         GrantCommand::Check { right, grantee } => {
-            let right = right.right()?;
-            let grantee = device_or_account(grantee)?;
-            let mut q = serde_json::to_value(&right)?;
-            q["grantee"] = json!(grantee.to_string());
-            let answer = rpc.call("bot_checkGrant", json!([q]))?;
-            // Check the node's answer here: the proof against the header's state root.
-            let height = answer["height"].as_u64().unwrap_or(0);
-            let header = rpc.call("bot_getBlock", json!([height]))?;
-            let root: [u8; 32] = hex::decode(
-                header["state_root"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .trim_start_matches("0x"),
-            )
-            .ok()
-            .and_then(|r| r.try_into().ok())
-            .ok_or_else(|| anyhow!("block {height} has no state root"))?;
-            let proof = hex::decode(
-                answer["proof"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .trim_start_matches("0x"),
-            )
-            .map_err(|e| anyhow!("the proof is not hex: {e}"))?;
-            let proof = StateProof::from_bytes(&proof).map_err(|e| anyhow!(e))?;
-            let time = header["time_ms"].as_u64().unwrap_or(0);
-            let verdict = verify_grant_proof(&proof, &root, &right, &grantee, time);
-            if verdict.is_ok() != (answer["granted"] == true) {
-                bail!("the node's answer does not match its own proof: do not trust this node");
-            }
-            let mut value = json!({
-                "granted": verdict.is_ok(),
-                "verified_at": { "height": height, "state_root": header["state_root"] },
-            });
-            match verdict {
-                Ok(grant) => value["grant"] = serde_json::to_value(grant)?,
-                Err(reason) => value["reason"] = json!(reason),
-            }
+            let value = check_grant(rpc, &right.right()?, &device_or_account(grantee)?)?;
             let ok = value["granted"] == true;
             Ok(Output { value, ok })
         }
     }
+}
+
+/// Whether `grantee` holds `right` now, checked on this machine: the node's proof of the grant's
+/// key verified against the state root of the header it answered at (Y.4464 10.5). An answer
+/// its own proof contradicts is an error.
+pub fn check_grant(rpc: &Rpc, right: &Right, grantee: &Address) -> Result<Value> {
+    let mut q = serde_json::to_value(right)?;
+    q["grantee"] = json!(grantee.to_string());
+    let answer = rpc.call("bot_checkGrant", json!([q]))?;
+    let height = answer["height"].as_u64().unwrap_or(0);
+    let header = rpc.call("bot_getBlock", json!([height]))?;
+    let hex_field =
+        |v: &Value| hex::decode(v.as_str().unwrap_or_default().trim_start_matches("0x"));
+    let root: [u8; 32] = hex_field(&header["state_root"])
+        .ok()
+        .and_then(|r| r.try_into().ok())
+        .ok_or_else(|| anyhow!("block {height} has no state root"))?;
+    let proof = hex_field(&answer["proof"]).map_err(|e| anyhow!("the proof is not hex: {e}"))?;
+    let proof = StateProof::from_bytes(&proof).map_err(|e| anyhow!(e))?;
+    let time = header["time_ms"].as_u64().unwrap_or(0);
+    let verdict = verify_grant_proof(&proof, &root, right, grantee, time);
+    if verdict.is_ok() != (answer["granted"] == true) {
+        bail!("the node's answer does not match its own proof: do not trust this node");
+    }
+    let mut value = json!({
+        "granted": verdict.is_ok(),
+        "verified_at": { "height": height, "state_root": header["state_root"] },
+    });
+    match verdict {
+        Ok(grant) => value["grant"] = serde_json::to_value(grant)?,
+        Err(reason) => value["reason"] = json!(reason),
+    }
+    Ok(value)
 }
 
 pub fn data(rpc: &Rpc, command: &DataCommand) -> Result<Output> {

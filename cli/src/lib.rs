@@ -9,6 +9,7 @@ pub mod chain_cmds;
 pub mod check;
 pub mod client;
 pub mod demo;
+pub mod demo_iot;
 pub mod device_keys;
 pub mod devnet;
 pub mod gateway_sim;
