@@ -514,6 +514,37 @@ fn the_clause_10_procedures_run_end_to_end_and_bad_paths_change_nothing() {
             .all(|l| l["data"]["stream"] == "temperature")
     );
 
+    // Garbage parameters to the IoT RPC methods: refused naming what is wrong.
+    let rpc = cargo_bot::client::Rpc::new(&devnet.rpcs[0]);
+    for (method, params, says) in [
+        ("bot_getDevice", json!(["0x12"]), "20 bytes"),
+        (
+            "bot_getReadings",
+            json!([{ "device": thermo, "stream": "no spaces" }]),
+            "stream `no spaces`",
+        ),
+        (
+            "bot_getReadings",
+            json!([{ "device": thermo }]),
+            "missing field `stream`",
+        ),
+        (
+            "bot_listDevices",
+            json!([{ "colour": "red" }]),
+            "unknown field `colour`",
+        ),
+        (
+            "bot_checkGrant",
+            json!([{ "right": "fly", "grantee": thermo }]),
+            "unknown variant `fly`",
+        ),
+        ("bot_getAudit", json!([{ "target": "nope" }]), "not hex"),
+    ] {
+        let e = rpc.call(method, params).expect_err(method).to_string();
+        assert!(e.contains(says), "{method}: `{e}` does not say `{says}`");
+    }
+    assert!(height(&devnet.rpcs[0]) > 0, "the node still answers");
+
     // Every validator holds the same registry, readings and trail.
     let top = height(&rpc0);
     wait_for(
