@@ -3,7 +3,7 @@
 //! (10.6 a, 10.7), a gateway registers and speaks for a constrained P-256 device (10.6 b), a
 //! contract becomes a service with a granted policy (10.3), a grantee calls it and leaves an
 //! audit record (10.4), an off-chain check verifies the grant against a state proof (10.5);
-//! and the bad paths: a replayed counter, a gateway speaking for a device not its own, a
+//! and the bad paths: a replayed counter, a forged signature, a gateway speaking for a device not its own, a
 //! revoked device, an expired and a revoked grant, each refused naming the rule, with nothing
 //! changed. Then the gateway simulator streams readings from devices it registers, and `watch`
 //! replays them from the blocks. Every
@@ -143,6 +143,29 @@ fn the_clause_10_procedures_run_end_to_end_and_bad_paths_change_nothing() {
     );
     assert!(message.contains("replayed or reordered"), "{message}");
     let range = user.ok(2, &["data", "range", "thermo", "--stream", "temperature"]);
+    assert_eq!(range.as_array().unwrap().len(), 2);
+
+    // Bad path: a reading whose signature is not the device key's, sent as a raw transaction
+    // by the device's own account, is refused by the node and changes nothing.
+    let stored: Value =
+        serde_json::from_str(&std::fs::read_to_string(home.join("devices/thermo.json")).unwrap())
+            .unwrap();
+    let secret = hex::decode(stored["secret"].as_str().unwrap()).unwrap();
+    let account = bot_chain::Keypair::from_secret(&secret).unwrap();
+    let forged = bot_chain::TxKind::Iot(bot_chain::iot::IotTx::Report {
+        device: thermo.parse().unwrap(),
+        stream: "temperature".into(),
+        counter: 3,
+        data: br#"{"celsius":99}"#.to_vec(),
+        signature: vec![7; 64],
+    });
+    let rpc = cargo_bot::client::Rpc::new(&devnet.rpcs[3]);
+    let e = rpc
+        .transact(&account, forged, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not signed by the key of device"), "{e}");
+    let range = user.ok(0, &["data", "range", "thermo", "--stream", "temperature"]);
     assert_eq!(range.as_array().unwrap().len(), 2);
 
     // 10.6 b: gateway bob registers a constrained P-256 sensor for alice and speaks for it.
