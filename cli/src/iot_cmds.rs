@@ -599,9 +599,11 @@ pub fn grant(rpc: &Rpc, command: &GrantCommand) -> Result<Output> {
     }
 }
 
-/// Whether `grantee` holds `right` now, checked on this machine: the node's proof of the grant's
-/// key verified against the state root of the header it answered at (Y.4464 10.5). An answer
-/// its own proof contradicts is an error.
+/// Whether `grantee` holds `right` now, checked on this machine: the node's proofs of the grant
+/// keys verified against the state root of the header it answered at (Y.4464 10.5). A refusal
+/// must prove every key that could grant the right; an answer its own proofs contradict is an
+/// error. (The header comes from the same node: a service that trusts no node checks the
+/// header's commit certificate, or takes the root from a node it does trust.)
 pub fn check_grant(rpc: &Rpc, right: &Right, grantee: &Address) -> Result<Value> {
     let mut q = serde_json::to_value(right)?;
     q["grantee"] = json!(grantee.to_string());
@@ -614,10 +616,35 @@ pub fn check_grant(rpc: &Rpc, right: &Right, grantee: &Address) -> Result<Value>
         .ok()
         .and_then(|r| r.try_into().ok())
         .ok_or_else(|| anyhow!("block {height} has no state root"))?;
-    let proof = hex_field(&answer["proof"]).map_err(|e| anyhow!("the proof is not hex: {e}"))?;
-    let proof = StateProof::from_bytes(&proof).map_err(|e| anyhow!(e))?;
     let time = header["time_ms"].as_u64().unwrap_or(0);
-    let verdict = verify_grant_proof(&proof, &root, right, grantee, time);
+    let mut proven_keys = Vec::new();
+    let mut verdicts = Vec::new();
+    for p in answer["proofs"].as_array().into_iter().flatten() {
+        let bytes = hex_field(&p["proof"]).map_err(|e| anyhow!("a proof is not hex: {e}"))?;
+        let proof = StateProof::from_bytes(&bytes).map_err(|e| anyhow!(e))?;
+        proven_keys.push(proof.key.clone());
+        verdicts.push(verify_grant_proof(&proof, &root, right, grantee, time));
+    }
+    // A grant any proof shows, else the first refusal's reason (the exact right's).
+    let verdict = match verdicts.iter().position(Result::is_ok) {
+        Some(i) => verdicts.swap_remove(i),
+        None if verdicts.is_empty() => Err("the node sent no proof".to_string()),
+        None => verdicts.swap_remove(0),
+    };
+    // A refusal must prove every key that could have granted the right, or a lying node could
+    // hide a grant by proving only another key's absence.
+    if verdict.is_err() {
+        let needed = std::iter::once(right.clone())
+            .chain(right.wildcard())
+            .map(|r| bot_chain::layout::grant(&r, grantee));
+        for key in needed {
+            if !proven_keys.contains(&key) {
+                bail!(
+                    "the node's refusal does not prove the absence of every grant that could allow this: do not trust it"
+                );
+            }
+        }
+    }
     if verdict.is_ok() != (answer["granted"] == true) {
         bail!("the node's answer does not match its own proof: do not trust this node");
     }

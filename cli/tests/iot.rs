@@ -29,8 +29,22 @@ impl User<'_> {
         cli_at(self.home, &self.rpcs[i % self.rpcs.len()], args)
     }
 
+    /// Runs a command that must succeed; when it committed something, waits until every
+    /// validator has that block, so the next step may read from any of them.
     fn ok(&self, i: usize, args: &[&str]) -> Value {
-        ok_json(&self.run(i, args))
+        let out = ok_json(&self.run(i, args));
+        let committed = match out.get("tx_hash") {
+            Some(_) => out["height"].as_u64(),
+            None => out["last_height"].as_u64(),
+        };
+        if let Some(h) = committed {
+            wait_for(
+                "every validator at the committed block",
+                Duration::from_secs(60),
+                || self.rpcs.iter().all(|r| height(r) >= h),
+            );
+        }
+        out
     }
 
     /// Runs a command that must be refused; its message.
@@ -443,6 +457,24 @@ fn the_clause_10_procedures_run_end_to_end_and_bad_paths_change_nothing() {
             .len(),
         1
     );
+
+    // A grant over every method covers one: the check proves it with the wildcard's key.
+    user.ok(0, &["grant", "add", "--call", &service, "--to", "dave"]);
+    let check = user.ok(
+        1,
+        &[
+            "grant",
+            "check",
+            "--call",
+            &service,
+            "--method",
+            "increment",
+            "--grantee",
+            "dave",
+        ],
+    );
+    assert_eq!(check["granted"], true);
+    assert!(check["grant"]["method"].is_null(), "{check}");
 
     // Bad path: a revoked device's readings are refused for good.
     user.ok(0, &["device", "update", "thermo", "--status", "revoked"]);

@@ -98,19 +98,26 @@ fn check(s: &RpcState, q: CheckGrant) -> RpcResult {
     let head = s.chain.head().map_err(node)?;
     let view = s.chain.view().map_err(node)?;
     let answer = check_grant(&view, &q.right, &grantee, head.time_ms).map_err(node)?;
-    // Prove the key that decided: the grant found, or else the exact right's (absent) key.
-    let key = match &answer {
-        Ok(grant) => bot_chain::layout::grant(&grant.right, &grantee),
-        Err(_) => bot_chain::layout::grant(&q.right, &grantee),
+    // Prove what decided: the grant found, or else the absence (or expiry) of every key that
+    // could grant the right (the exact right and the same right over every stream or method).
+    let keys: Vec<Vec<u8>> = match &answer {
+        Ok(grant) => vec![bot_chain::layout::grant(&grant.right, &grantee)],
+        Err(_) => std::iter::once(q.right.clone())
+            .chain(q.right.wildcard())
+            .map(|r| bot_chain::layout::grant(&r, &grantee))
+            .collect(),
     };
-    let proof = s.chain.prove(&key, head.height).map_err(node)?;
+    let mut proofs = Vec::new();
+    for key in keys {
+        let proof = s.chain.prove(&key, head.height).map_err(node)?;
+        proofs.push(json!({ "key": hex0x(&key), "proof": hex0x(&proof.to_bytes()) }));
+    }
     let mut out = json!({
         "granted": answer.is_ok(),
         "height": head.height,
         "time_ms": head.time_ms,
         "state_root": hex0x(&head.state_root),
-        "key": hex0x(&key),
-        "proof": hex0x(&proof.to_bytes()),
+        "proofs": proofs,
     });
     match answer {
         Ok(grant) => out["grant"] = to_json(grant)?,
