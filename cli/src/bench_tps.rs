@@ -103,10 +103,7 @@ fn measure(options: &TpsOptions, rpcs: &[String], keys: &[Keypair], pids: &[u32]
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-    let chain_id = rpc.status()?["chain_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let chain_id = rpc.chain_id()?;
     let deployed = crate::chain_cmds::deploy(
         &rpc,
         "alice",

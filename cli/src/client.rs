@@ -115,6 +115,14 @@ impl Rpc {
         self.call("bot_status", json!([]))
     }
 
+    /// The chain id transactions for this node must carry.
+    pub fn chain_id(&self) -> Result<String> {
+        Ok(self.status()?["chain_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    }
+
     /// Signs `kind` as `key` with its next nonce and a gas limit from a dry run (with margin),
     /// sends it, and waits for its receipt.
     pub fn transact(&self, key: &Keypair, kind: TxKind, gas_limit: Option<u64>) -> Result<Value> {
@@ -124,8 +132,7 @@ impl Rpc {
     }
 
     pub fn sign(&self, key: &Keypair, kind: TxKind, gas_limit: Option<u64>) -> Result<SignedTx> {
-        let status = self.status()?;
-        let chain_id = status["chain_id"].as_str().unwrap_or_default().to_string();
+        let chain_id = self.chain_id()?;
         let account = self.call("bot_getAccount", json!([key.address().to_string()]))?;
         let nonce = account["nonce"].as_u64().unwrap_or(0);
         let mut tx = Transaction {

@@ -23,10 +23,7 @@ fn ok(what: &str, receipt: Value) -> Result<Value> {
 pub fn run(rpc: &Rpc, counter: &str) -> Result<Value> {
     let alice = client::key("alice")?;
     let carol = client::key("carol")?;
-    let chain_id = rpc.status()?["chain_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let chain_id = rpc.chain_id()?;
     let counter: Address = counter.parse().map_err(anyhow::Error::msg)?;
 
     let thermo = crate::device_keys::generate(KeyType::Secp256k1)?;

@@ -86,10 +86,7 @@ pub fn simulate(rpc: &Rpc, sim: &Simulation, progress: bool) -> Result<Value> {
         Some(o) => client::key(o)?.address(),
         None => gateway.address(),
     };
-    let chain_id = rpc.status()?["chain_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let chain_id = rpc.chain_id()?;
     let nonce = rpc.call("bot_getAccount", json!([gateway.address().to_string()]))?["nonce"]
         .as_u64()
         .unwrap_or(0);

@@ -308,13 +308,6 @@ fn read(value: Value) -> Result<Output> {
     Ok(Output { value, ok: true })
 }
 
-fn chain_id(rpc: &Rpc) -> Result<String> {
-    Ok(rpc.status()?["chain_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string())
-}
-
 fn device_json(rpc: &Rpc, id: &Address) -> Result<Value> {
     let device = rpc.call("bot_getDevice", json!([id.to_string()]))?;
     if device.is_null() {
@@ -355,7 +348,7 @@ pub fn device(rpc: &Rpc, command: &DeviceCommand) -> Result<Output> {
             let owner_then = owner.unwrap_or(client::key(from)?.address());
             let key = signer.public();
             let proof = signer.sign(&registration_digest(
-                &chain_id(rpc)?,
+                &rpc.chain_id()?,
                 &key,
                 &owner_then,
                 gateway.as_ref(),
@@ -412,7 +405,7 @@ pub fn device(rpc: &Rpc, command: &DeviceCommand) -> Result<Output> {
             let version = current["key_version"].as_u64().unwrap_or(0) as u32 + 1;
             let new = device_keys::generate(old.kind())?;
             let key = new.public();
-            let proof = new.sign(&rotation_digest(&chain_id(rpc)?, &id, &key, version));
+            let proof = new.sign(&rotation_digest(&rpc.chain_id()?, &id, &key, version));
             let out = transact(
                 rpc,
                 from,
@@ -482,7 +475,7 @@ pub fn device(rpc: &Rpc, command: &DeviceCommand) -> Result<Output> {
             };
             let data = data.as_bytes().to_vec();
             let signature = signer.sign(&reading_digest(
-                &chain_id(rpc)?,
+                &rpc.chain_id()?,
                 &id,
                 stream,
                 counter,

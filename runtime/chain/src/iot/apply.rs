@@ -13,12 +13,12 @@ use crate::{ChainError, Hash, layout};
 /// Gas for decoding and checking an IoT transaction, before its reads, writes and signatures.
 const OP_GAS: u64 = 50_000;
 
-pub const MAX_KIND: usize = 64;
-pub const MAX_METADATA: usize = 4096;
-pub const MAX_STREAM: usize = 64;
-pub const MAX_DATA: usize = 16 * 1024;
-pub const MAX_NAME: usize = 64;
-pub const MAX_DESCRIPTION: usize = 1024;
+const MAX_KIND: usize = 64;
+const MAX_METADATA: usize = 4096;
+const MAX_STREAM: usize = 64;
+const MAX_DATA: usize = 16 * 1024;
+const MAX_NAME: usize = 64;
+const MAX_DESCRIPTION: usize = 1024;
 
 fn error(kind: &str, message: impl Into<String>) -> TxError {
     TxError {
@@ -93,6 +93,12 @@ fn check_key(key: &DeviceKey) -> Step<()> {
         .into());
     }
     Ok(())
+}
+
+/// Who may make a change to a device.
+enum Manager {
+    Owner,
+    OwnerOrGateway,
 }
 
 /// The IoT rules over one block's view, for one transaction.
@@ -343,6 +349,26 @@ impl IotExec<'_> {
         Ok(())
     }
 
+    /// A registered, unrevoked device `signer` may change: as its owner, or (for status,
+    /// metadata and keys) as its gateway.
+    fn changeable(&mut self, signer: Address, id: &Address, who: Manager) -> Step<Device> {
+        let device = self.device(id)?;
+        match who {
+            Manager::Owner => Self::owned_by(&device, &signer)?,
+            Manager::OwnerOrGateway => Self::managed_by(&device, &signer)?,
+        }
+        Self::not_revoked(&device)?;
+        Ok(device)
+    }
+
+    /// Stores a changed device and announces it.
+    fn changed(&mut self, device: &mut Device, event: &str) -> Step<()> {
+        device.updated_at = self.height;
+        self.save(device)?;
+        self.emit(device.id, event, &*device);
+        Ok(())
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn register_device(
         &mut self,
@@ -412,9 +438,7 @@ impl IotExec<'_> {
         status: Option<DeviceStatus>,
         metadata: Option<&str>,
     ) -> Step<()> {
-        let mut device = self.device(id)?;
-        Self::managed_by(&device, &signer)?;
-        Self::not_revoked(&device)?;
+        let mut device = self.changeable(signer, id, Manager::OwnerOrGateway)?;
         if let Some(metadata) = metadata {
             check_len("device metadata", metadata, MAX_METADATA)?;
             device.metadata = metadata.to_string();
@@ -422,10 +446,7 @@ impl IotExec<'_> {
         if let Some(status) = status {
             device.status = status;
         }
-        device.updated_at = self.height;
-        self.save(&device)?;
-        self.emit(device.id, "device.updated", &device);
-        Ok(())
+        self.changed(&mut device, "device.updated")
     }
 
     fn rotate_key(
@@ -435,9 +456,7 @@ impl IotExec<'_> {
         key: &DeviceKey,
         proof: &[u8],
     ) -> Step<()> {
-        let mut device = self.device(id)?;
-        Self::managed_by(&device, &signer)?;
-        Self::not_revoked(&device)?;
+        let mut device = self.changeable(signer, id, Manager::OwnerOrGateway)?;
         check_key(key)?;
         let version = device.key_version.saturating_add(1);
         let digest = rotation_digest(self.chain_id, id, key, version);
@@ -452,29 +471,19 @@ impl IotExec<'_> {
         }
         device.key = key.clone();
         device.key_version = version;
-        device.updated_at = self.height;
-        self.save(&device)?;
-        self.emit(device.id, "device.key_rotated", &device);
-        Ok(())
+        self.changed(&mut device, "device.key_rotated")
     }
 
     fn transfer(&mut self, signer: Address, id: &Address, to: Address) -> Step<()> {
-        let mut device = self.device(id)?;
-        Self::owned_by(&device, &signer)?;
-        Self::not_revoked(&device)?;
+        let mut device = self.changeable(signer, id, Manager::Owner)?;
         self.index(layout::devices_of_owner(&device.owner), id, false)?;
         self.index(layout::devices_of_owner(&to), id, true)?;
         device.owner = to;
-        device.updated_at = self.height;
-        self.save(&device)?;
-        self.emit(device.id, "device.transferred", &device);
-        Ok(())
+        self.changed(&mut device, "device.transferred")
     }
 
     fn set_gateway(&mut self, signer: Address, id: &Address, gateway: Option<Address>) -> Step<()> {
-        let mut device = self.device(id)?;
-        Self::owned_by(&device, &signer)?;
-        Self::not_revoked(&device)?;
+        let mut device = self.changeable(signer, id, Manager::Owner)?;
         if let Some(old) = device.gateway {
             self.index(layout::devices_of_gateway(&old), id, false)?;
         }
@@ -482,10 +491,7 @@ impl IotExec<'_> {
             self.index(layout::devices_of_gateway(&new), id, true)?;
         }
         device.gateway = gateway;
-        device.updated_at = self.height;
-        self.save(&device)?;
-        self.emit(device.id, "device.gateway_changed", &device);
-        Ok(())
+        self.changed(&mut device, "device.gateway_changed")
     }
 
     fn report(

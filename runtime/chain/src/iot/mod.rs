@@ -12,8 +12,8 @@ mod read;
 mod signer;
 mod tx;
 
+pub use apply::check_stream;
 pub(crate) use apply::{IotExec, Refused};
-pub use apply::{MAX_DATA, MAX_METADATA, MAX_STREAM, check_stream};
 pub use model::{
     AccessPolicy, AccessRecord, Device, DeviceKey, DeviceStatus, Grant, KeyType, Reading, Right,
     Service,
