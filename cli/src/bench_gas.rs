@@ -125,7 +125,7 @@ pub fn calibrate(json: bool, only: Option<String>, repeats: usize) -> Result<boo
         anyhow::bail!("--repeats must be at least 1");
     }
     if !json {
-        eprintln!("measuring every instruction class and host function (about two minutes)...");
+        eprintln!("measuring every instruction class and host function (about 15 seconds)...");
     }
     let report = bot_calibrate::calibrate(&bot_calibrate::Options {
         repeats,

@@ -49,9 +49,9 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            passes: 3,
+            passes: 5,
             repeats: 5,
-            target_gas: 40_000_000,
+            target_gas: 160_000_000,
             only: None,
         }
     }

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use wasmparser::Operator;
 
 /// Bumped on every change to [`COSTS`].
-pub const COST_TABLE_VERSION: u32 = 3;
+pub const COST_TABLE_VERSION: u32 = 4;
 
 /// A host function's price: a base fee plus a fee per byte it reads from or writes to the
 /// contract, or stores.
@@ -106,7 +106,7 @@ pub const COSTS: CostTable = CostTable {
     call_indirect: 40,
     memory_grow: 64,
     // Growing maps the page and the contract's first touches fault it in.
-    memory_grow_per_page: 470_000,
+    memory_grow_per_page: 560_000,
     bulk_memory: 8,
     bulk_memory_bytes_per_gas: 8,
     per_local: 1,
@@ -116,7 +116,7 @@ pub const COSTS: CostTable = CostTable {
     env_list: HostCost::new(2_750, 1),
     storage_get: HostCost::new(14_000, 3),
     storage_has: HostCost::new(11_000, 1),
-    storage_set: HostCost::new(8_000, 8),
+    storage_set: HostCost::new(6_100, 6),
     storage_remove: HostCost::new(3_000, 1),
     storage_commit: 1_200_000,
     storage_scan: HostCost::new(6_000, 1),
