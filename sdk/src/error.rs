@@ -17,6 +17,8 @@ impl ContractError {
     pub const ALREADY_INITIALIZED: u32 = 6;
     /// The stored state is another version than the code reads (see `#[migrate]`).
     pub const STATE_VERSION: u32 = 7;
+    /// What the method needs does not exist (a device, say).
+    pub const NOT_FOUND: u32 = 8;
     /// Codes from here up are the contract's own.
     pub const FIRST_CUSTOM: u32 = 100;
 

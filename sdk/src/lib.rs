@@ -36,9 +36,11 @@ pub mod bindings {
 }
 
 pub mod access;
+pub mod authorization;
 pub mod calls;
 pub mod collections;
 pub mod crypto;
+pub mod devices;
 pub mod env;
 pub mod error;
 pub mod events;

@@ -3,7 +3,11 @@
 //! Both sides have the same signatures, so every wrapper in this crate is written once.
 
 #[cfg(target_arch = "wasm32")]
-pub(crate) use crate::bindings::bot::contract::{calls, crypto, env, events, runtime, storage};
+pub(crate) use crate::bindings::bot::contract::{
+    authorization, calls, crypto, devices, env, events, runtime, storage,
+};
 
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) use crate::testing::host::{calls, crypto, env, events, runtime, storage};
+pub(crate) use crate::testing::host::{
+    authorization, calls, crypto, devices, env, events, runtime, storage,
+};

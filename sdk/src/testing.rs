@@ -30,6 +30,11 @@ use crate::calls::{CallError, CallErrorKind};
 use crate::{Address, ContractError};
 
 pub(crate) mod host;
+mod things;
+
+pub use things::{
+    DataRead, data_reads, grant, push_reading, register_device, register_service, revoke,
+};
 
 /// A contract your contract calls, mocked: gets the method and borsh arguments, returns borsh
 /// bytes or the callee's error.
@@ -81,6 +86,7 @@ pub(crate) struct World {
     pub(crate) calls: Vec<RecordedCall>,
     /// Nesting of read-only scopes: views run through [`invoke`], [`as_view`].
     pub(crate) read_only: u32,
+    pub(crate) things: things::Things,
 }
 
 impl Default for World {
@@ -100,6 +106,7 @@ impl Default for World {
             contracts: HashMap::new(),
             calls: Vec::new(),
             read_only: 0,
+            things: things::Things::default(),
         }
     }
 }

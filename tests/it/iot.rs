@@ -744,3 +744,182 @@ fn on_a_consortium_chain_a_registered_device_sends_its_readings_and_nothing_else
         "left out of the block"
     );
 }
+
+/// Uploads and instantiates `name` (built from tests/contracts) with `new()`; its address.
+fn deploy(net: &mut Net, key: &Keypair, name: &str) -> Address {
+    let code = bot_tests::wasm(name);
+    let hash = bot_engine::CodeHash::of(&code).0;
+    let upload = net.tx(key, TxKind::Upload { wasm: code });
+    let instantiate = net.tx(
+        key,
+        TxKind::Instantiate {
+            code: hash,
+            salt: name.as_bytes().to_vec(),
+            init: Some("new".into()),
+            args: Vec::new(),
+        },
+    );
+    let receipts = net.block(vec![upload, instantiate]);
+    assert!(receipts.iter().all(Receipt::is_ok), "{receipts:?}");
+    receipts[1].contract.expect("instantiated")
+}
+
+#[test]
+fn a_service_contract_reads_device_data_under_its_grant_and_every_read_is_audited() {
+    let mut net = Net::open();
+    let owner = Keypair::dev("dev0");
+    let operator = Keypair::dev("dev1");
+    let thermo = DeviceSigner::dev(KeyType::Secp256k1, "thermo");
+    let id = thermo.public().device_id();
+    let thermo_account = Keypair::from_secret(&thermo.secret()).unwrap();
+    net.ok(&owner, register(&owner.address(), &thermo, None, None));
+    for counter in 1..=3 {
+        let celsius = 20.0 + counter as f64;
+        net.ok(
+            &thermo_account,
+            report(&thermo, "temperature", counter, celsius),
+        );
+    }
+    let monitor = deploy(&mut net, &operator, "monitor");
+    let args = |stream: &str| borsh::to_vec(&(id, stream.to_string())).unwrap();
+    let invoke = |net: &mut Net, who: &Keypair, method: &str, args: Vec<u8>| {
+        let tx = net.tx(who, call(monitor, method, args));
+        net.block(vec![tx]).remove(0)
+    };
+    let audit = |net: &Net| net.a.chain.view().unwrap().audit(&id, 0, 100).unwrap();
+
+    // The registry is public: any contract looks a device up (a view, no grant, no record).
+    let described = net
+        .a
+        .chain
+        .query(
+            monitor,
+            "describe",
+            borsh::to_vec(&id).unwrap(),
+            crate::chain::GAS,
+        )
+        .unwrap();
+    let described: Option<([u8; 20], String, u8, u64)> =
+        borsh::from_slice(&described.result.unwrap()).unwrap();
+    assert_eq!(
+        described,
+        Some((owner.address().0, "thermometer".to_string(), 0, 3))
+    );
+
+    // Its readings are not: without the owner's grant the read is the contract's error and
+    // nothing is recorded.
+    let r = invoke(&mut net, &operator, "track", args("temperature"));
+    let error = r.error.expect("refused");
+    assert_eq!(error.code, Some(3), "{}", error.message);
+    assert!(
+        error.message.contains("has not granted it read-data"),
+        "{}",
+        error.message
+    );
+    assert!(audit(&net).is_empty());
+
+    // The owner grants the service one stream: it reads, and the device's trail says so.
+    net.ok(
+        &owner,
+        IotTx::Grant {
+            right: Right::ReadData {
+                device: id,
+                stream: Some("temperature".into()),
+            },
+            grantee: monitor,
+            expires_ms: None,
+        },
+    );
+    let r = invoke(&mut net, &operator, "track", args("temperature"));
+    assert!(r.is_ok(), "{:?}", r.error);
+    let data: Vec<u8> = borsh::from_slice(&r.result).unwrap();
+    assert_eq!(data, br#"{"celsius":23}"#);
+    assert!(r.events.iter().any(|e| e.name == "access.recorded"));
+    let trail = audit(&net);
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].accessor, monitor);
+    assert_eq!(trail[0].granted_by, Some(owner.address()));
+    assert_eq!(trail[0].action, "read 1 readings of temperature");
+    assert_eq!(trail[0].tx_hash, r.tx_hash.to_vec());
+
+    let r = invoke(
+        &mut net,
+        &operator,
+        "history",
+        borsh::to_vec(&(id, "temperature".to_string(), 1u64, 10u32)).unwrap(),
+    );
+    assert_eq!(borsh::from_slice::<Vec<u64>>(&r.result).unwrap(), [2, 3]);
+    assert_eq!(audit(&net)[1].action, "read 2 readings of temperature");
+
+    // A call that reads and then fails keeps no record; nor does another stream's refusal.
+    let r = invoke(&mut net, &operator, "read_then_fail", args("temperature"));
+    assert_eq!(r.error.unwrap().code, Some(100));
+    let r = invoke(&mut net, &operator, "track", args("humidity"));
+    assert_eq!(r.error.unwrap().code, Some(3));
+    assert_eq!(audit(&net).len(), 2);
+
+    // Revoked, the grant no longer lets it read.
+    net.ok(
+        &owner,
+        IotTx::Revoke {
+            right: Right::ReadData {
+                device: id,
+                stream: Some("temperature".into()),
+            },
+            grantee: monitor,
+        },
+    );
+    let r = invoke(&mut net, &operator, "track", args("temperature"));
+    assert_eq!(r.error.unwrap().code, Some(3));
+
+    // A contract admits callers by their grants: `operate` needs `command` over the device.
+    let r = invoke(&mut net, &operator, "operate", borsh::to_vec(&id).unwrap());
+    let error = r.error.unwrap();
+    assert_eq!(error.code, Some(3));
+    assert!(
+        error
+            .message
+            .contains("holds no live grant to command device"),
+        "{}",
+        error.message
+    );
+    net.ok(
+        &owner,
+        IotTx::Grant {
+            right: Right::Command { device: id },
+            grantee: operator.address(),
+            expires_ms: None,
+        },
+    );
+    let r = invoke(&mut net, &operator, "operate", borsh::to_vec(&id).unwrap());
+    assert_eq!(
+        borsh::from_slice::<[u8; 20]>(&r.result).unwrap(),
+        owner.address().0
+    );
+
+    // And looks services up.
+    let service = |net: &Net| -> Option<(String, bool)> {
+        let out = net
+            .a
+            .chain
+            .query(
+                monitor,
+                "service",
+                borsh::to_vec(&monitor).unwrap(),
+                crate::chain::GAS,
+            )
+            .unwrap();
+        borsh::from_slice(&out.result.unwrap()).unwrap()
+    };
+    assert_eq!(service(&net), None);
+    net.ok(
+        &operator,
+        IotTx::RegisterService {
+            contract: monitor,
+            name: "cold-chain monitor".into(),
+            description: "watches fridges".into(),
+            policy: AccessPolicy::Granted,
+        },
+    );
+    assert_eq!(service(&net), Some(("cold-chain monitor".into(), true)));
+}

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::{Arc, RwLock};
 
+use bot_engine::iot::{DeviceInfo, GrantInfo, ReadingInfo, ServiceInfo};
 use bot_engine::{
     Address, BlockContext, CallRequest, CodeHash, Engine, Entries, Failure, FailureKind, Host,
     HostError, KeyRange, Order, Outcome,
@@ -12,7 +13,7 @@ use bot_state::{Changes, Snapshot};
 use sha2::{Digest, Sha256};
 
 use crate::genesis::{Access, Params, Permission};
-use crate::iot::{IotExec, Refused};
+use crate::iot::{IotExec, Refused, contract_view};
 use crate::layout::{self, AccountState};
 use crate::receipt::{Receipt, ReceiptEvent, TxError};
 use crate::tx::{Checked, SignedTx, TxKind, intrinsic_gas};
@@ -224,6 +225,34 @@ impl Host for BlockView {
 
     fn code(&self, hash: &CodeHash) -> Result<Option<Arc<[u8]>>, HostError> {
         Ok(self.read(&layout::code(hash))?.map(Arc::from))
+    }
+
+    fn device(&self, id: &Address) -> Result<Option<DeviceInfo>, HostError> {
+        contract_view::device(self, id)
+    }
+
+    fn readings(
+        &self,
+        device: &Address,
+        stream: &str,
+        after: u64,
+        newest_first: bool,
+        limit: usize,
+    ) -> Result<Vec<ReadingInfo>, HostError> {
+        contract_view::readings(self, device, stream, after, newest_first, limit)
+    }
+
+    fn grant(
+        &self,
+        holder: &Address,
+        right: &bot_engine::iot::Right,
+        time_ms: u64,
+    ) -> Result<Option<GrantInfo>, HostError> {
+        contract_view::grant(self, holder, right, time_ms)
+    }
+
+    fn service(&self, contract: &Address) -> Result<Option<ServiceInfo>, HostError> {
+        contract_view::service(self, contract)
     }
 }
 
@@ -610,19 +639,31 @@ impl Executor<'_> {
                         self.view.write(layout::storage(&address, &key), value);
                     }
                 }
+                let mut events: Vec<ReceiptEvent> = outcome
+                    .events
+                    .into_iter()
+                    .map(|e| ReceiptEvent {
+                        contract: e.contract,
+                        name: e.name,
+                        data: e.data,
+                    })
+                    .collect();
+                // The device data the call read joins each device's audit trail, paid from
+                // what the call left; if that is not enough the transaction fails whole.
+                let mut iot = self.iot(tx_hash, budget.saturating_sub(outcome.gas_used));
+                for access in &outcome.accesses {
+                    match iot.record_read(access) {
+                        Ok(()) => {}
+                        Err(Refused::Rule(e)) => return Ok(Effect::failed(budget, e)),
+                        Err(Refused::Local(e)) => return Err(e),
+                    }
+                }
+                events.append(&mut iot.events);
                 Effect {
-                    gas: outcome.gas_used,
+                    gas: outcome.gas_used.saturating_add(iot.gas_used),
                     result,
                     contract: None,
-                    events: outcome
-                        .events
-                        .into_iter()
-                        .map(|e| ReceiptEvent {
-                            contract: e.contract,
-                            name: e.name,
-                            data: e.data,
-                        })
-                        .collect(),
+                    events,
                     error: None,
                 }
             }

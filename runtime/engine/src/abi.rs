@@ -3,8 +3,16 @@
 //! a test (tests/it/abi.rs) checks the two agree name for name and type for type.
 
 /// The WIT package version this engine implements. Contracts built against another major
-/// version import other module names and are refused at deploy.
-pub const ABI_VERSION: &str = "0.1.0";
+/// version are refused at deploy; those built against an earlier version of this one import
+/// its interfaces under their own version's names, which the engine still binds
+/// ([`canonical_module`]).
+pub const ABI_VERSION: &str = "0.1.1";
+
+/// Earlier versions of this major and the interfaces each had: their import names stay valid.
+const EARLIER: &[(&str, &[&str])] = &[(
+    "0.1.0",
+    &["storage", "env", "events", "crypto", "calls", "runtime"],
+)];
 
 /// Core wasm value types that appear in lowered host signatures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,12 +32,27 @@ pub struct HostImport {
     pub results: &'static [ValType],
 }
 
-pub const STORAGE: &str = "bot:contract/storage@0.1.0";
-pub const ENV: &str = "bot:contract/env@0.1.0";
-pub const EVENTS: &str = "bot:contract/events@0.1.0";
-pub const CRYPTO: &str = "bot:contract/crypto@0.1.0";
-pub const CALLS: &str = "bot:contract/calls@0.1.0";
-pub const RUNTIME: &str = "bot:contract/runtime@0.1.0";
+pub const STORAGE: &str = "bot:contract/storage@0.1.1";
+pub const ENV: &str = "bot:contract/env@0.1.1";
+pub const EVENTS: &str = "bot:contract/events@0.1.1";
+pub const CRYPTO: &str = "bot:contract/crypto@0.1.1";
+pub const CALLS: &str = "bot:contract/calls@0.1.1";
+pub const RUNTIME: &str = "bot:contract/runtime@0.1.1";
+/// Since 0.1.1.
+pub const DEVICES: &str = "bot:contract/devices@0.1.1";
+/// Since 0.1.1.
+pub const AUTHORIZATION: &str = "bot:contract/authorization@0.1.1";
+
+const MODULES: &[&str] = &[
+    STORAGE,
+    ENV,
+    EVENTS,
+    CRYPTO,
+    CALLS,
+    RUNTIME,
+    DEVICES,
+    AUTHORIZATION,
+];
 
 const fn import(
     module: &'static str,
@@ -81,10 +104,43 @@ pub const IMPORTS: &[HostImport] = &[
     ),
     import(RUNTIME, "abort", &[I32, I32], &[]),
     import(RUNTIME, "log", &[I32, I32], &[]),
+    import(DEVICES, "get", &[I32; 3], &[]),
+    import(
+        DEVICES,
+        "readings",
+        &[I32, I32, I32, I32, I64, I32, I32],
+        &[],
+    ),
+    import(DEVICES, "latest", &[I32; 5], &[]),
+    import(AUTHORIZATION, "check", &[I32; 9], &[]),
+    import(AUTHORIZATION, "get-service", &[I32; 3], &[]),
 ];
 
-/// Looks up an import by module and name.
+/// The current name of an interface a contract imports as `module`: itself, or the same
+/// interface under this version if `module` names it under an earlier version that had it.
+pub fn canonical_module(module: &str) -> Option<&'static str> {
+    if let Some(current) = MODULES.iter().find(|m| **m == module) {
+        return Some(current);
+    }
+    let (interface, version) = module.strip_prefix("bot:contract/")?.split_once('@')?;
+    let (_, interfaces) = EARLIER.iter().find(|(v, _)| *v == version)?;
+    if !interfaces.contains(&interface) {
+        return None;
+    }
+    MODULES
+        .iter()
+        .find(|m| {
+            m.strip_prefix("bot:contract/")
+                .and_then(|r| r.split_once('@'))
+                .map(|(i, _)| i)
+                == Some(interface)
+        })
+        .copied()
+}
+
+/// Looks up an import by module (under any name [`canonical_module`] accepts) and name.
 pub fn host_import(module: &str, name: &str) -> Option<&'static HostImport> {
+    let module = canonical_module(module)?;
     IMPORTS
         .iter()
         .find(|i| i.module == module && i.name == name)
@@ -148,6 +204,64 @@ pub mod layout {
         pub const OK_PTR: u32 = 4;
         pub const OK_LEN: u32 = 8;
         pub const ERR: u32 = 4;
+    }
+    /// `option<device>` (align 8): the tag, then the `device` record at 8.
+    pub mod device {
+        pub const TAG: u32 = 0;
+        pub const ID: u32 = 8;
+        pub const OWNER: u32 = 16;
+        pub const GATEWAY_TAG: u32 = 24;
+        pub const GATEWAY: u32 = 28;
+        pub const KIND: u32 = 36;
+        pub const METADATA: u32 = 44;
+        pub const STATUS: u32 = 52;
+        pub const KEY_TYPE: u32 = 53;
+        pub const PUBLIC_KEY: u32 = 56;
+        pub const KEY_VERSION: u32 = 64;
+        pub const COUNTER: u32 = 72;
+        pub const REGISTERED_AT: u32 = 80;
+    }
+    /// `devices.reading` (size 40, align 8).
+    pub mod reading {
+        pub const STREAM: u32 = 0;
+        pub const COUNTER: u32 = 8;
+        pub const DATA: u32 = 16;
+        pub const HEIGHT: u32 = 24;
+        pub const TIME_MS: u32 = 32;
+        pub const SIZE: u32 = 40;
+        pub const ALIGN: u32 = 8;
+    }
+    /// `result<list<reading>, read-error>` (align 4).
+    pub mod readings_result {
+        pub const TAG: u32 = 0;
+        pub const OK_PTR: u32 = 4;
+        pub const OK_LEN: u32 = 8;
+        pub const ERR: u32 = 4;
+    }
+    /// `result<option<reading>, read-error>` (align 8).
+    pub mod latest_result {
+        pub const TAG: u32 = 0;
+        pub const OPTION_TAG: u32 = 8;
+        pub const READING: u32 = 16;
+        pub const ERR: u32 = 8;
+    }
+    /// `option<grant>` (align 8): the tag, then the `grant` record at 8.
+    pub mod grant {
+        pub const TAG: u32 = 0;
+        pub const GRANTER: u32 = 8;
+        pub const EXPIRES_TAG: u32 = 16;
+        pub const EXPIRES: u32 = 24;
+        pub const GRANTED_AT: u32 = 32;
+    }
+    /// `option<service>` (align 8): the tag, then the `service` record at 8.
+    pub mod service {
+        pub const TAG: u32 = 0;
+        pub const CONTRACT: u32 = 8;
+        pub const OWNER: u32 = 16;
+        pub const NAME: u32 = 24;
+        pub const DESCRIPTION: u32 = 32;
+        pub const GRANTED: u32 = 40;
+        pub const REGISTERED_AT: u32 = 48;
     }
     /// `result<list<u8>, call-error>` (align 4).
     pub mod call_result {

@@ -16,6 +16,7 @@ use crate::config::{EngineConfig, HostLimits};
 use crate::gas::{COSTS, GasBreakdown};
 use crate::host::{self, Host, HostError};
 use crate::instrument::{METERING_EXHAUSTED, METERING_REMAINING, STACK_SLOTS};
+use crate::iot::DataAccess;
 use crate::overlay::Overlay;
 use crate::primitives::{Address, BlockContext, CallRequest, Event, Writes};
 use crate::validate::{self, CodeHash, ValidatedModule, ValidationError};
@@ -101,6 +102,8 @@ pub struct Outcome {
     pub gas_used: u64,
     pub events: Vec<Event>,
     pub writes: Writes,
+    /// Device data the call read, for the devices' audit trails.
+    pub accesses: Vec<DataAccess>,
     pub logs: Vec<String>,
     /// Where the gas went (instantiation, each host function, the rest in wasm instructions).
     pub breakdown: GasBreakdown,
@@ -153,6 +156,7 @@ pub(crate) struct TxEnv {
     pub frames: Vec<Frame>,
     pub overlay: Overlay,
     pub events: Vec<Event>,
+    pub accesses: Vec<DataAccess>,
     pub logs: Vec<String>,
     pub gas_use: GasBreakdown,
 }
@@ -175,6 +179,7 @@ impl TxEnv {
             frames: Vec::new(),
             overlay: Overlay::new(),
             events: Vec::new(),
+            accesses: Vec::new(),
             logs: Vec::new(),
             gas_use: GasBreakdown::default(),
         }
@@ -395,6 +400,7 @@ impl Engine {
             gas_used,
             events: Vec::new(),
             writes: Writes::new(),
+            accesses: Vec::new(),
             logs: Vec::new(),
             breakdown: GasBreakdown::default(),
         };
@@ -424,6 +430,7 @@ impl Engine {
                 frames: Vec::new(),
                 overlay: Overlay::new(),
                 events: Vec::new(),
+                accesses: Vec::new(),
                 logs: Vec::new(),
                 gas_use: GasBreakdown::default(),
             },
@@ -450,6 +457,7 @@ impl Engine {
                 gas_used,
                 events: std::mem::take(&mut data.events),
                 writes: std::mem::take(&mut data.overlay).into_writes(),
+                accesses: std::mem::take(&mut data.accesses),
                 logs,
                 breakdown,
             },

@@ -7,11 +7,14 @@ use wasmer::{AsStoreMut, Function, FunctionEnv, Imports, Module};
 
 use crate::abi;
 use crate::execute::TxEnv;
+use crate::iot::{DeviceInfo, GrantInfo, ReadingInfo, Right, ServiceInfo};
 use crate::primitives::{Address, Entries, KeyRange, Order};
 use crate::validate::CodeHash;
 
+pub(crate) mod authorization;
 pub(crate) mod calls;
 pub(crate) mod crypto;
+pub(crate) mod devices;
 pub(crate) mod env;
 pub(crate) mod events;
 pub(crate) mod guest;
@@ -44,6 +47,43 @@ pub trait Host: Send + Sync {
 
     /// Uploaded code by hash.
     fn code(&self, hash: &CodeHash) -> Result<Option<Arc<[u8]>>, HostError>;
+
+    // The chain's IoT registries (Y.4464 10.3 to 10.7). A host without them (a bare engine,
+    // `cargo bot run`) knows no devices, grants or services.
+
+    /// The registered device `id`.
+    fn device(&self, _id: &Address) -> Result<Option<DeviceInfo>, HostError> {
+        Ok(None)
+    }
+
+    /// Up to `limit` readings of `stream` of `device` with counters above `after`, oldest
+    /// first; or the newest `limit`, newest first, if `newest_first`.
+    fn readings(
+        &self,
+        _device: &Address,
+        _stream: &str,
+        _after: u64,
+        _newest_first: bool,
+        _limit: usize,
+    ) -> Result<Vec<ReadingInfo>, HostError> {
+        Ok(Vec::new())
+    }
+
+    /// The grant by which `holder` has `right` at block time `time_ms` (the exact right, or
+    /// the same right over every stream or method), if it holds a live one.
+    fn grant(
+        &self,
+        _holder: &Address,
+        _right: &Right,
+        _time_ms: u64,
+    ) -> Result<Option<GrantInfo>, HostError> {
+        Ok(None)
+    }
+
+    /// The contract `contract` as a registered service.
+    fn service(&self, _contract: &Address) -> Result<Option<ServiceInfo>, HostError> {
+        Ok(None)
+    }
 }
 
 /// A host function for one ABI import, bound to `env`.
@@ -84,6 +124,13 @@ pub(crate) fn host_function(
         (abi::CALLS, "query") => F::new_typed_with_env(s, env, calls::query),
         (abi::RUNTIME, "abort") => F::new_typed_with_env(s, env, runtime::abort),
         (abi::RUNTIME, "log") => F::new_typed_with_env(s, env, runtime::log),
+        (abi::DEVICES, "get") => F::new_typed_with_env(s, env, devices::get),
+        (abi::DEVICES, "readings") => F::new_typed_with_env(s, env, devices::readings),
+        (abi::DEVICES, "latest") => F::new_typed_with_env(s, env, devices::latest),
+        (abi::AUTHORIZATION, "check") => F::new_typed_with_env(s, env, authorization::check),
+        (abi::AUTHORIZATION, "get-service") => {
+            F::new_typed_with_env(s, env, authorization::get_service)
+        }
         _ => return None,
     })
 }
@@ -98,7 +145,8 @@ pub(crate) fn imports_for(
     for import in module.imports().functions() {
         // Validation admitted only ABI imports, so every lookup succeeds; one that did not
         // would surface as a link error when instantiating.
-        if let Some(f) = host_function(store, env, import.module(), import.name()) {
+        let module = abi::canonical_module(import.module());
+        if let Some(f) = module.and_then(|m| host_function(store, env, m, import.name())) {
             imports.define(import.module(), import.name(), f);
         }
     }

@@ -17,6 +17,7 @@ mod execute;
 pub mod gas;
 mod host;
 mod instrument;
+pub mod iot;
 mod memory_host;
 mod overlay;
 pub mod primitives;

@@ -12,6 +12,8 @@ fn writable(what: &str) {
     }
 }
 
+pub(crate) use super::things::host::{authorization, devices};
+
 pub(crate) mod storage {
     use super::{with, writable};
     use crate::bindings::bot::contract::storage::{Entry, Order, Page};

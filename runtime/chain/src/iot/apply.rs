@@ -2,6 +2,7 @@
 //! reading must prove. Each check failing is a receipt error naming the rule; the executor
 //! then rolls back everything the transaction wrote.
 
+use bot_engine::iot::DataAccess;
 use bot_engine::{Address, COSTS};
 
 use super::model::{AccessRecord, Device, DeviceKey, DeviceStatus, Grant, Reading, Right, Service};
@@ -740,6 +741,23 @@ impl IotExec<'_> {
             right,
             action: format!("call {method}"),
             granted_by,
+            tx_hash: self.tx_hash.to_vec(),
+            height: self.height,
+            time_ms: self.time_ms,
+        })
+    }
+
+    /// Appends a contract's read of a device's readings to the device's audit trail.
+    pub fn record_read(&mut self, access: &DataAccess) -> Step<()> {
+        self.record(AccessRecord {
+            seq: 0,
+            accessor: access.accessor,
+            right: Right::ReadData {
+                device: access.device,
+                stream: Some(access.stream.clone()),
+            },
+            action: format!("read {} readings of {}", access.readings, access.stream),
+            granted_by: access.granted_by,
             tx_hash: self.tx_hash.to_vec(),
             height: self.height,
             time_ms: self.time_ms,

@@ -7,6 +7,7 @@
 //! service against a block's state root.
 
 mod apply;
+pub(crate) mod contract_view;
 mod model;
 mod read;
 mod signer;

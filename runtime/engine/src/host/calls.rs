@@ -197,6 +197,7 @@ fn nested_call(
     let data = env.data_mut();
     data.overlay.push();
     let events_before = data.events.len();
+    let accesses_before = data.accesses.len();
     let spec = FrameSpec {
         contract,
         caller,
@@ -221,6 +222,7 @@ fn nested_call(
     } else {
         data.overlay.discard();
         data.events.truncate(events_before);
+        data.accesses.truncate(accesses_before);
     }
     // Give back what the callee did not use.
     refund(env, frame.gas_left)?;

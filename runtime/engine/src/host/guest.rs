@@ -136,6 +136,10 @@ pub(crate) fn write_u8(env: &mut Env, at: u32, value: u8) -> Result<(), RuntimeE
     write_at(env, at, &[value])
 }
 
+pub(crate) fn write_u64(env: &mut Env, at: u32, value: u64) -> Result<(), RuntimeError> {
+    write_at(env, at, &value.to_le_bytes())
+}
+
 pub(crate) fn write_u32(env: &mut Env, at: u32, value: u32) -> Result<(), RuntimeError> {
     write_at(env, at, &value.to_le_bytes())
 }

@@ -1,0 +1,102 @@
+//! What contracts see of the chain's IoT registries (Y.4464 10.3 to 10.7) through the
+//! `devices` and `authorization` interfaces: the values the [`crate::Host`] returns, and the
+//! data accesses a call made, which the chain writes to each device's audit trail.
+
+use crate::primitives::Address;
+
+/// At most this many readings are returned by one `devices.readings` call.
+pub const MAX_READINGS_PER_CALL: u32 = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceStatus {
+    Active = 0,
+    Suspended = 1,
+    Revoked = 2,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyType {
+    Secp256k1 = 0,
+    P256 = 1,
+}
+
+/// A registered device, as `devices.get` returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub id: Address,
+    pub owner: Address,
+    pub gateway: Option<Address>,
+    pub kind: String,
+    pub metadata: String,
+    pub status: DeviceStatus,
+    pub key_type: KeyType,
+    /// Compressed SEC1.
+    pub public_key: Vec<u8>,
+    pub key_version: u32,
+    /// The counter of its newest reading (0: none yet).
+    pub counter: u64,
+    pub registered_at: u64,
+}
+
+/// One stored reading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadingInfo {
+    pub stream: String,
+    pub counter: u64,
+    pub data: Vec<u8>,
+    pub height: u64,
+    pub time_ms: u64,
+}
+
+/// A right an owner grants over its device or service (the WIT `authorization.right`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Right {
+    /// One stream of a device, or all of them.
+    ReadData {
+        device: Address,
+        stream: Option<String>,
+    },
+    Command {
+        device: Address,
+    },
+    /// One method of a service, or all of them.
+    CallService {
+        service: Address,
+        method: Option<String>,
+    },
+}
+
+/// A live grant: who granted it and until when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantInfo {
+    pub granter: Address,
+    pub expires_ms: Option<u64>,
+    pub granted_at: u64,
+}
+
+/// A contract registered as an IoT service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceInfo {
+    pub contract: Address,
+    pub owner: Address,
+    pub name: String,
+    pub description: String,
+    /// Only its owner and grantees may call it.
+    pub granted: bool,
+    pub registered_at: u64,
+}
+
+/// A contract read a device's data: the chain appends it to the device's audit trail when
+/// the call succeeds (Y.4464 10.7 steps 5 to 7). Dropped with the frame that made it if that
+/// frame fails.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataAccess {
+    /// The contract that read.
+    pub accessor: Address,
+    pub device: Address,
+    pub stream: String,
+    /// How many readings it was given.
+    pub readings: u32,
+    /// The granter of the grant it read under; `None` if it owns the device.
+    pub granted_by: Option<Address>,
+}
