@@ -4,22 +4,16 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod common;
+
+use common::ok_json as json;
+
 fn cargo_bot(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cargo-bot"))
         .current_dir(dir)
         .args(args)
         .output()
         .expect("cargo-bot runs")
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
 }
 
 /// Generated projects build their test dependencies (the engine) in one shared folder, so the

@@ -119,23 +119,22 @@ pub const IMPORTS: &[HostImport] = &[
 /// The current name of an interface a contract imports as `module`: itself, or the same
 /// interface under this version if `module` names it under an earlier version that had it.
 pub fn canonical_module(module: &str) -> Option<&'static str> {
+    let interface_and_version = |m: &'static str| {
+        m.strip_prefix("bot:contract/")
+            .and_then(|r| r.split_once('@'))
+    };
     if let Some(current) = MODULES.iter().find(|m| **m == module) {
         return Some(current);
     }
     let (interface, version) = module.strip_prefix("bot:contract/")?.split_once('@')?;
-    let (_, interfaces) = EARLIER.iter().find(|(v, _)| *v == version)?;
-    if !interfaces.contains(&interface) {
+    let (_, had) = EARLIER.iter().find(|(v, _)| *v == version)?;
+    if !had.contains(&interface) {
         return None;
     }
     MODULES
         .iter()
-        .find(|m| {
-            m.strip_prefix("bot:contract/")
-                .and_then(|r| r.split_once('@'))
-                .map(|(i, _)| i)
-                == Some(interface)
-        })
         .copied()
+        .find(|m| interface_and_version(m).is_some_and(|(i, _)| i == interface))
 }
 
 /// Looks up an import by module (under any name [`canonical_module`] accepts) and name.

@@ -206,16 +206,12 @@ pub(crate) fn readings(
     };
     use layout::reading as r;
     // At most MAX_READINGS_PER_CALL records: the array size fits easily in a u32.
-    let array = guest::write_bytes(
-        &mut env,
-        &vec![0; readings.len() * r::SIZE as usize],
-        r::ALIGN,
-    )?;
+    let array = guest::alloc(&mut env, readings.len() as u32 * r::SIZE, r::ALIGN)?;
     for (i, reading) in readings.iter().enumerate() {
-        write_reading(&mut env, field(array.0, i as u32 * r::SIZE)?, reading)?;
+        write_reading(&mut env, field(array, i as u32 * r::SIZE)?, reading)?;
     }
     guest::write_u8(&mut env, field(ret, o::TAG)?, 0)?;
-    guest::write_u32(&mut env, field(ret, o::OK_PTR)?, array.0)?;
+    guest::write_u32(&mut env, field(ret, o::OK_PTR)?, array)?;
     guest::write_u32(&mut env, field(ret, o::OK_LEN)?, readings.len() as u32)
 }
 

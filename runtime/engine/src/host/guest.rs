@@ -154,13 +154,22 @@ pub(crate) fn write_bytes(
     let len = u32::try_from(bytes.len()).map_err(|_| {
         HostTrap::violation("a value of more than 4 GiB cannot be passed to a contract")
     })?;
-    if len == 0 {
-        return Ok((align, 0));
+    let ptr = alloc(env, len, align)?;
+    if len > 0 {
+        write_at(env, ptr, bytes)?;
+    }
+    Ok((ptr, len))
+}
+
+/// Allocates `size` bytes aligned to `align` in the guest with its `cabi_realloc` (metered
+/// guest code), for the host to fill. Zero bytes need no allocation: the pointer is `align`,
+/// as the canonical ABI gives an empty list.
+pub(crate) fn alloc(env: &mut Env, size: u32, align: u32) -> Result<u32, RuntimeError> {
+    if size == 0 {
+        return Ok(align);
     }
     let realloc = env.data().frame()?.realloc.clone();
-    let ptr = realloc.call(env, 0, 0, align as i32, len as i32)? as u32;
-    write_at(env, ptr, bytes)?;
-    Ok((ptr, len))
+    Ok(realloc.call(env, 0, 0, align as i32, size as i32)? as u32)
 }
 
 /// Writes a `list<u8>` into the guest and its (ptr, len) at `at`.

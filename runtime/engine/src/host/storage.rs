@@ -195,14 +195,7 @@ pub(crate) fn scan(
     use layout::{entry, page};
     let ret = ret as u32;
     // entries.len() <= max_scan_page, so the array size fits easily in a u32.
-    let array = entries.len() as u32 * entry::SIZE;
-    let (array_ptr, _) = if array == 0 {
-        (entry::ALIGN, 0)
-    } else {
-        let realloc = env.data().frame()?.realloc.clone();
-        let ptr = realloc.call(&mut env, 0, 0, entry::ALIGN as i32, array as i32)? as u32;
-        (ptr, array)
-    };
+    let array_ptr = guest::alloc(&mut env, entries.len() as u32 * entry::SIZE, entry::ALIGN)?;
     for (i, (key, value)) in entries.iter().enumerate() {
         let at = field(array_ptr, i as u32 * entry::SIZE)?;
         guest::write_list_at(&mut env, at, key)?;
