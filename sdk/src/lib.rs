@@ -39,6 +39,7 @@ pub mod access;
 pub mod authorization;
 pub mod calls;
 pub mod collections;
+pub mod commands;
 pub mod crypto;
 pub mod devices;
 pub mod env;

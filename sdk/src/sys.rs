@@ -4,10 +4,10 @@
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) use crate::bindings::bot::contract::{
-    authorization, calls, crypto, devices, env, events, runtime, storage,
+    authorization, calls, commands, crypto, devices, env, events, runtime, storage,
 };
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) use crate::testing::host::{
-    authorization, calls, crypto, devices, env, events, runtime, storage,
+    authorization, calls, commands, crypto, devices, env, events, runtime, storage,
 };

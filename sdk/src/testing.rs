@@ -33,7 +33,8 @@ pub(crate) mod host;
 mod things;
 
 pub use things::{
-    DataRead, data_reads, grant, push_reading, register_device, register_service, revoke,
+    DataRead, SentCommand, data_reads, grant, push_reading, register_device, register_service,
+    revoke, sent_commands, set_reply,
 };
 
 /// A contract your contract calls, mocked: gets the method and borsh arguments, returns borsh

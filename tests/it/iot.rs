@@ -3,8 +3,9 @@
 //! path refused with the rule it broke and nothing changed.
 
 use bot_chain::iot::{
-    AccessPolicy, DeviceFilter, DeviceSigner, DeviceStatus, IotTx, KeyType, Right, reading_digest,
-    registration_digest, rotation_digest, verify_grant_proof,
+    AccessPolicy, CallbackRun, CommandState, DeviceFilter, DeviceSigner, DeviceStatus, IotTx,
+    KeyType, Right, reading_digest, registration_digest, response_digest, rotation_digest,
+    verify_grant_proof,
 };
 use bot_chain::{Genesis, Keypair, Mode, Receipt, SignedTx, TxKind, layout};
 use bot_engine::Address;
@@ -44,12 +45,13 @@ impl Net {
         tx
     }
 
-    /// Commits one block of `txs`; the receipts.
+    /// Commits one block of `txs`; the receipts (the transactions', then those of commands
+    /// that timed out at the block's end).
     fn block(&mut self, txs: Vec<SignedTx>) -> Vec<Receipt> {
         self.time += 1_000;
         let (block, receipts) = produce(&[&self.a, &self.b], txs, self.time);
         assert_eq!(self.a.chain.head().unwrap(), self.b.chain.head().unwrap());
-        assert_eq!(block.txs.len(), receipts.len());
+        assert!(block.txs.len() <= receipts.len());
         receipts
     }
 
@@ -922,4 +924,211 @@ fn a_service_contract_reads_device_data_under_its_grant_and_every_read_is_audite
         },
     );
     assert_eq!(service(&net), Some(("cold-chain monitor".into(), true)));
+}
+
+/// `device`'s signed answer to command `id`.
+fn answer(device: &DeviceSigner, id: u64, ok: bool, data: &[u8]) -> IotTx {
+    let device_id = device.public().device_id();
+    IotTx::Respond {
+        device: device_id,
+        command: id,
+        ok,
+        data: data.to_vec(),
+        signature: device.sign(&response_digest(CHAIN, &device_id, id, ok, data)),
+    }
+}
+
+#[test]
+fn a_service_commands_a_device_and_its_callback_gets_the_signed_answer_or_the_timeout() {
+    let mut net = Net::open();
+    let owner = Keypair::dev("dev0");
+    let operator = Keypair::dev("dev1");
+    let neighbour = Keypair::dev("dev2");
+    let thermo = DeviceSigner::dev(KeyType::Secp256k1, "thermo");
+    let thermo_account = Keypair::from_secret(&thermo.secret()).unwrap();
+    let id = thermo.public().device_id();
+    net.ok(&owner, register(&owner.address(), &thermo, None, None));
+    // The neighbour's device, behind the neighbour's gateway account.
+    let alien = DeviceSigner::dev(KeyType::P256, "alien");
+    net.ok(
+        &neighbour,
+        register(
+            &neighbour.address(),
+            &alien,
+            Some(neighbour.address()),
+            None,
+        ),
+    );
+    let monitor = deploy(&mut net, &operator, "monitor");
+    let send = |net: &mut Net, device: Address, name: &str, timeout: u32| {
+        let args = (
+            device,
+            name.to_string(),
+            br#"{"offset":0.5}"#.to_vec(),
+            timeout,
+        );
+        let tx = net.tx(
+            &operator,
+            call(monitor, "command", borsh::to_vec(&args).unwrap()),
+        );
+        net.block(vec![tx])
+    };
+    let reply_of = |net: &Net, command: u64| -> Option<(u8, Vec<u8>, u64)> {
+        let out = net
+            .a
+            .chain
+            .query(
+                monitor,
+                "reply_of",
+                borsh::to_vec(&command).unwrap(),
+                crate::chain::GAS,
+            )
+            .unwrap();
+        borsh::from_slice(&out.result.unwrap()).unwrap()
+    };
+    let command = |net: &Net, device: &Address, n: u64| {
+        net.a.chain.view().unwrap().command(device, n).unwrap()
+    };
+
+    // Without its owner's `command` grant the contract cannot send: its error, nothing stored.
+    let r = send(&mut net, id, "calibrate", 5).remove(0);
+    let error = r.error.expect("refused");
+    assert_eq!(error.code, Some(3));
+    assert!(
+        error.message.contains("has not granted it `command`"),
+        "{}",
+        error.message
+    );
+    assert!(command(&net, &id, 0).is_none());
+    // A grant over one device does not reach a device of another owner.
+    net.ok(
+        &owner,
+        IotTx::Grant {
+            right: Right::Command { device: id },
+            grantee: monitor,
+            expires_ms: None,
+        },
+    );
+    let alien_id = alien.public().device_id();
+    let r = send(&mut net, alien_id, "open-door", 5).remove(0);
+    assert_eq!(r.error.expect("refused").code, Some(3));
+    assert!(command(&net, &alien_id, 0).is_none());
+
+    // Granted: the command is stored, announced, and recorded in the device's audit trail.
+    let r = send(&mut net, id, "calibrate", 5).remove(0);
+    assert!(r.is_ok(), "{:?}", r.error);
+    assert_eq!(borsh::from_slice::<u64>(&r.result).unwrap(), 0);
+    let sent_at = net.a.chain.height().unwrap();
+    let c = command(&net, &id, 0).expect("stored");
+    assert_eq!(
+        (c.service, c.deadline, &c.state),
+        (monitor, sent_at + 4, &CommandState::Pending)
+    );
+    assert_eq!(c.payload, br#"{"offset":0.5}"#);
+    assert!(r.events.iter().any(|e| e.name == "command.sent"));
+    let trail = net.a.chain.view().unwrap().audit(&id, 0, 10).unwrap();
+    assert_eq!(trail.last().unwrap().action, "command calibrate #0");
+    assert_eq!(trail.last().unwrap().granted_by, Some(owner.address()));
+
+    // Only the device (or its gateway) answers, with its key, for a command it was sent, once.
+    net.refused(
+        &operator,
+        answer(&thermo, 0, true, b"done"),
+        "unauthorized",
+        "does not speak for device",
+    );
+    let mut forged = answer(&thermo, 0, true, b"done");
+    if let IotTx::Respond { data, .. } = &mut forged {
+        *data = b"forged".to_vec();
+    }
+    net.refused(
+        &thermo_account,
+        forged,
+        "invalid_signature",
+        "not signed by the key of device",
+    );
+    net.refused(
+        &thermo_account,
+        answer(&thermo, 7, true, b"done"),
+        "not_found",
+        "no command #7",
+    );
+    let r = net.ok(&thermo_account, answer(&thermo, 0, true, b"done"));
+    let names: Vec<&str> = r.events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["command.answered", "replied", "command.callback"]);
+    let run: CallbackRun = borsh::from_slice(&r.events[2].data).unwrap();
+    assert_eq!(
+        (run.method.as_str(), run.error.as_deref()),
+        ("on_reply", None)
+    );
+    assert!(run.gas_used > 0 && run.gas_used < 30_000_000);
+    let answered_at = net.a.chain.height().unwrap();
+    assert_eq!(reply_of(&net, 0), Some((0, b"done".to_vec(), answered_at)));
+    assert!(matches!(
+        command(&net, &id, 0).unwrap().state,
+        CommandState::Answered { ok: true, .. }
+    ));
+    net.refused(
+        &thermo_account,
+        answer(&thermo, 0, true, b"again"),
+        "already_answered",
+        "was answered at block",
+    );
+
+    // A callback that fails keeps nothing it did; the answer stays on the chain.
+    send(&mut net, id, "calibrate", 5);
+    let r = net.ok(&thermo_account, answer(&thermo, 1, false, b"boom"));
+    let run: CallbackRun = borsh::from_slice(&r.events.last().unwrap().data).unwrap();
+    assert!(run.error.unwrap().contains("the answer blew up"));
+    assert_eq!(reply_of(&net, 1), None);
+    assert!(matches!(
+        command(&net, &id, 1).unwrap().state,
+        CommandState::Answered { ok: false, .. }
+    ));
+
+    // Unanswered, a command times out at the end of its last block, on every node alike: a
+    // receipt of the chain's own, and the callback sees the timeout.
+    let r = send(&mut net, id, "reboot", 2);
+    assert_eq!(r.len(), 1);
+    let sent_at = net.a.chain.height().unwrap();
+    let receipts = net.block(vec![]);
+    assert_eq!(receipts.len(), 1, "the timeout's receipt");
+    let timeout = &receipts[0];
+    assert_eq!(timeout.tx_hash, bot_chain::timeout_hash(2));
+    assert!(timeout.is_ok());
+    let names: Vec<&str> = timeout.events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["command.timed_out", "replied", "command.callback"]);
+    assert_eq!(reply_of(&net, 2), Some((2, Vec::new(), sent_at + 1)));
+    let (height, _, stored) = net.a.chain.receipt(&timeout.tx_hash).unwrap().unwrap();
+    assert_eq!((height, &stored), (sent_at + 1, timeout));
+    net.refused(
+        &thermo_account,
+        answer(&thermo, 2, true, b"late"),
+        "timed_out",
+        "had to be answered by block",
+    );
+
+    // No one but the chain calls the callback with a reply.
+    let tx = net.tx(&operator, call(monitor, "on_reply", Vec::new()));
+    let r = net.block(vec![tx]).remove(0);
+    let error = r.error.expect("refused");
+    assert_eq!(error.code, Some(3));
+    assert!(
+        error.message.contains("only the chain calls it"),
+        "{}",
+        error.message
+    );
+
+    // A suspended device takes no commands.
+    net.ok(
+        &owner,
+        IotTx::UpdateDevice {
+            device: id,
+            status: Some(DeviceStatus::Suspended),
+            metadata: None,
+        },
+    );
+    let r = send(&mut net, id, "calibrate", 5).remove(0);
+    assert!(r.error.expect("refused").message.contains("suspended"));
+    assert!(command(&net, &id, 3).is_none());
 }

@@ -20,6 +20,7 @@ const GENESIS_KEY: &[u8] = b"genesis-hash";
 /// A block executed against the latest committed state, ready to commit once decided.
 pub struct Executed {
     pub block: Block,
+    /// One per transaction, in order; then one per command that timed out at the block's end.
     pub receipts: Vec<Receipt>,
     prepared: Prepared,
 }
@@ -293,6 +294,7 @@ impl Chain {
                 txs.push(tx);
             }
         }
+        receipts.extend(executor.expire()?);
         self.seal(head, height, time_ms, proposer, txs, receipts, &executor)
     }
 
@@ -351,6 +353,7 @@ impl Chain {
                 }
             }
         }
+        receipts.extend(executor.expire()?);
         let executed = self.seal(
             head,
             h.height,
@@ -386,8 +389,9 @@ impl Chain {
         executor: &Executor<'_>,
     ) -> Result<Executed, ChainError> {
         let prepared = self.db.prepare(height, executor.view.take_changes())?;
-        // Each receipt carries its transaction's hash, computed once by the stateless check.
-        let tx_hashes: Vec<Hash> = receipts.iter().map(|r| r.tx_hash).collect();
+        // Each receipt carries its transaction's hash, computed once by the stateless check;
+        // the receipts of commands timed out at the block's end follow the transactions'.
+        let tx_hashes: Vec<Hash> = receipts.iter().take(txs.len()).map(|r| r.tx_hash).collect();
         let receipt_hashes: Vec<Hash> = receipts.iter().map(Receipt::hash).collect();
         let header = Header {
             chain_id: self.chain_id.clone(),

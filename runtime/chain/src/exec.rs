@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::{Arc, RwLock};
 
-use bot_engine::iot::{DeviceInfo, GrantInfo, ReadingInfo, ServiceInfo};
+use bot_engine::iot::{CommandReply, DeviceInfo, GrantInfo, ReadingInfo, ReplyStatus, ServiceInfo};
 use bot_engine::{
     Address, BlockContext, CallRequest, CodeHash, Engine, Entries, Failure, FailureKind, Host,
     HostError, KeyRange, Order, Outcome,
@@ -13,7 +13,7 @@ use bot_state::{Changes, Snapshot};
 use sha2::{Digest, Sha256};
 
 use crate::genesis::{Access, Params, Permission};
-use crate::iot::{IotExec, Refused, contract_view};
+use crate::iot::{CallbackRun, Command, IotExec, IotTx, Refused, contract_view};
 use crate::layout::{self, AccountState};
 use crate::receipt::{Receipt, ReceiptEvent, TxError};
 use crate::tx::{Checked, SignedTx, TxKind, intrinsic_gas};
@@ -254,6 +254,10 @@ impl Host for BlockView {
     fn service(&self, contract: &Address) -> Result<Option<ServiceInfo>, HostError> {
         contract_view::service(self, contract)
     }
+
+    fn next_command_id(&self) -> Result<u64, HostError> {
+        contract_view::next_command_id(self)
+    }
 }
 
 /// The address a contract instantiated by `creator` from `code` with `salt` lives at.
@@ -283,7 +287,7 @@ pub(crate) fn permitted(
         return Ok(true);
     }
     Ok(match kind {
-        TxKind::Iot(crate::iot::IotTx::Report { device, .. }) => view
+        TxKind::Iot(IotTx::Report { device, .. } | IotTx::Respond { device, .. }) => view
             .device(device)?
             .is_some_and(|d| d.key.account() == Some(*signer)),
         _ => false,
@@ -532,11 +536,22 @@ impl Executor<'_> {
             }
             TxKind::Iot(op) => {
                 let applied = self.iot(tx_hash, budget).run(signer, op)?;
+                let mut events = applied.events;
+                // An answer goes on to the command's callback, on the gas its sender paid.
+                if let (Some(command), IotTx::Respond { ok, data, .. }) = (applied.answered, op) {
+                    let status = if *ok {
+                        ReplyStatus::Done
+                    } else {
+                        ReplyStatus::Failed
+                    };
+                    let (more, _) = self.deliver(&command, status, data.clone(), tx_hash)?;
+                    events.extend(more);
+                }
                 Effect {
                     gas: applied.gas,
                     result: Vec::new(),
                     contract: None,
-                    events: applied.events,
+                    events,
                     error: applied.error,
                 }
             }
@@ -603,6 +618,7 @@ impl Executor<'_> {
             gas_used: 0,
             budget,
             events: Vec::new(),
+            answered: None,
         }
     }
 
@@ -615,61 +631,175 @@ impl Executor<'_> {
         budget: u64,
         tx_hash: Hash,
     ) -> Result<Effect, ChainError> {
-        let outcome: Outcome = self
-            .engine
-            .execute(
-                self.view.clone(),
-                &self.block,
-                &CallRequest {
-                    contract,
-                    caller: signer,
-                    origin: signer,
-                    tx_hash,
-                    method: method.to_string(),
-                    args: args.to_vec(),
-                    gas_limit: budget,
-                    read_only: false,
-                },
-            )
-            .map_err(|e| ChainError::Engine(e.to_string()))?;
-        Ok(match outcome.result {
-            Ok(result) => {
-                for (address, keys) in outcome.writes {
-                    for (key, value) in keys {
-                        self.view.write(layout::storage(&address, &key), value);
-                    }
-                }
-                let mut events: Vec<ReceiptEvent> = outcome
-                    .events
-                    .into_iter()
-                    .map(|e| ReceiptEvent {
-                        contract: e.contract,
-                        name: e.name,
-                        data: e.data,
-                    })
-                    .collect();
-                // The device data the call read joins each device's audit trail, paid from
-                // what the call left; if that is not enough the transaction fails whole.
-                let mut iot = self.iot(tx_hash, budget.saturating_sub(outcome.gas_used));
-                for access in &outcome.accesses {
-                    match iot.record_read(access) {
-                        Ok(()) => {}
-                        Err(Refused::Rule(e)) => return Ok(Effect::failed(budget, e)),
-                        Err(Refused::Local(e)) => return Err(e),
-                    }
-                }
-                events.append(&mut iot.events);
-                Effect {
-                    gas: outcome.gas_used.saturating_add(iot.gas_used),
-                    result,
-                    contract: None,
-                    events,
-                    error: None,
-                }
+        let request = CallRequest {
+            contract,
+            caller: signer,
+            origin: signer,
+            tx_hash,
+            method: method.to_string(),
+            args: args.to_vec(),
+            gas_limit: budget,
+            read_only: false,
+        };
+        self.run(&request, None)
+    }
+
+    /// Runs a call (or, with `reply`, a command's callback) and applies what it did if it
+    /// succeeded: its writes, then the device data it read and the commands it sent, which
+    /// are paid from the gas it left; if that is not enough, it fails whole.
+    fn run(
+        &self,
+        request: &CallRequest,
+        reply: Option<CommandReply>,
+    ) -> Result<Effect, ChainError> {
+        let host = self.view.clone();
+        let outcome: Outcome = match reply {
+            None => self.engine.execute(host, &self.block, request),
+            Some(reply) => self.engine.deliver(host, &self.block, request, reply),
+        }
+        .map_err(|e| ChainError::Engine(e.to_string()))?;
+        let budget = request.gas_limit;
+        let result = match outcome.result {
+            Ok(result) => result,
+            Err(failure) => return Ok(Effect::failed(outcome.gas_used, from_failure(&failure))),
+        };
+        for (address, keys) in outcome.writes {
+            for (key, value) in keys {
+                self.view.write(layout::storage(&address, &key), value);
             }
-            Err(failure) => Effect::failed(outcome.gas_used, from_failure(&failure)),
+        }
+        let mut events: Vec<ReceiptEvent> = outcome
+            .events
+            .into_iter()
+            .map(|e| ReceiptEvent {
+                contract: e.contract,
+                name: e.name,
+                data: e.data,
+            })
+            .collect();
+        let mut iot = self.iot(request.tx_hash, budget.saturating_sub(outcome.gas_used));
+        let recorded = outcome
+            .accesses
+            .iter()
+            .try_for_each(|access| iot.record_read(access))
+            .and_then(|()| {
+                outcome
+                    .commands
+                    .iter()
+                    .try_for_each(|command| iot.record_command(command))
+            });
+        match recorded {
+            Ok(()) => {}
+            Err(Refused::Rule(e)) => return Ok(Effect::failed(budget, e)),
+            Err(Refused::Local(e)) => return Err(e),
+        }
+        events.append(&mut iot.events);
+        Ok(Effect {
+            gas: outcome.gas_used.saturating_add(iot.gas_used),
+            result,
+            contract: None,
+            events,
+            error: None,
         })
     }
+
+    /// Calls the callback of `command`, which ended as `reply` says, with the gas its sender
+    /// paid. A failed callback keeps nothing it did, but the command stays ended; either way
+    /// a `command.callback` event says how it went. Returns the callback's events and gas.
+    fn deliver(
+        &self,
+        command: &Command,
+        status: ReplyStatus,
+        data: Vec<u8>,
+        tx_hash: Hash,
+    ) -> Result<(Vec<ReceiptEvent>, u64), ChainError> {
+        let request = CallRequest {
+            contract: command.service,
+            caller: Address::default(),
+            origin: Address::default(),
+            tx_hash,
+            method: command.callback.clone(),
+            args: Vec::new(),
+            gas_limit: command.callback_gas,
+            read_only: false,
+        };
+        let reply = CommandReply {
+            id: command.id,
+            device: command.device,
+            command: command.command.clone(),
+            status,
+            data,
+            height: self.block.height,
+        };
+        let mark = self.view.mark();
+        let effect = self.run(&request, Some(reply))?;
+        if effect.error.is_some() {
+            self.view.rollback(mark);
+        }
+        let run = CallbackRun {
+            id: command.id,
+            service: command.service,
+            method: command.callback.clone(),
+            gas_used: effect.gas,
+            error: effect
+                .error
+                .as_ref()
+                .map(|e| format!("{}: {}", e.kind, e.message)),
+        };
+        let mut events = if effect.error.is_none() {
+            effect.events
+        } else {
+            Vec::new()
+        };
+        events.push(ReceiptEvent {
+            contract: command.device,
+            name: "command.callback".to_string(),
+            data: borsh::to_vec(&run).unwrap_or_default(),
+        });
+        Ok((events, effect.gas))
+    }
+
+    /// Times out, at the end of the block, the pending commands whose deadline it is (or
+    /// was: at most [`MAX_TIMEOUTS_PER_BLOCK`] a block, the earliest deadlines and ids first),
+    /// and runs their callbacks. Each gets a receipt after the transactions' receipts, under
+    /// [`timeout_hash`] of its id, signed by no one (the zero address).
+    pub fn expire(&self) -> Result<Vec<Receipt>, ChainError> {
+        let mut receipts = Vec::new();
+        while receipts.len() < MAX_TIMEOUTS_PER_BLOCK {
+            let mut iot = self.iot([0; 32], u64::MAX);
+            let command = match iot.expire_next() {
+                Ok(Some(command)) => command,
+                Ok(None) => break,
+                Err(Refused::Rule(e)) => return Err(ChainError::State(e.message)),
+                Err(Refused::Local(e)) => return Err(e),
+            };
+            let tx_hash = timeout_hash(command.id);
+            let (mut events, gas) =
+                self.deliver(&command, ReplyStatus::TimedOut, Vec::new(), tx_hash)?;
+            events.splice(0..0, iot.events);
+            receipts.push(Receipt {
+                tx_hash,
+                signer: Address::default(),
+                error: None,
+                gas_used: gas,
+                result: Vec::new(),
+                contract: None,
+                events,
+            });
+        }
+        Ok(receipts)
+    }
+}
+
+/// At most this many commands time out in one block; later ones wait for the next block.
+pub const MAX_TIMEOUTS_PER_BLOCK: usize = 32;
+
+/// The receipt hash of command `id`'s timeout.
+pub fn timeout_hash(id: u64) -> Hash {
+    let mut h = Sha256::new();
+    h.update(b"bot/command-timeout/v1\0");
+    h.update(id.to_le_bytes());
+    h.finalize().into()
 }
 
 #[cfg(test)]

@@ -16,6 +16,9 @@
 //! | `ig` ‖ target ‖ grantee ‖ right | borsh [`crate::iot::Grant`] |
 //! | `ia` ‖ target ‖ n            | borsh [`crate::iot::AccessRecord`] (n: big endian) |
 //! | `iA` ‖ target                | the target's next record number (u64 LE) |
+//! | `ic` ‖ device ‖ id           | borsh [`crate::iot::Command`] (id: big endian) |
+//! | `iq` ‖ deadline ‖ id         | the device of a pending command (both big endian): timeouts in order |
+//! | `iN`                         | the next command's id (u64 LE) |
 //!
 //! A stream is written as its length (one byte) and its name, so one stream's keys are never a
 //! prefix of another's.
@@ -138,3 +141,20 @@ pub fn audit_record(target: &Address, seq: u64) -> Vec<u8> {
 pub fn audit_next(target: &Address) -> Vec<u8> {
     iot(b"iA", &[&target.0])
 }
+
+pub fn commands(device: &Address) -> Vec<u8> {
+    iot(b"ic", &[&device.0])
+}
+
+pub fn command(device: &Address, id: u64) -> Vec<u8> {
+    iot(b"ic", &[&device.0, &id.to_be_bytes()])
+}
+
+/// The prefix of the pending commands' deadlines.
+pub const DEADLINES: &[u8; 2] = b"iq";
+
+pub fn deadline(height: u64, id: u64) -> Vec<u8> {
+    iot(DEADLINES, &[&height.to_be_bytes(), &id.to_be_bytes()])
+}
+
+pub const NEXT_COMMAND: &[u8] = b"iN";

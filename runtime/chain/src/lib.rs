@@ -23,7 +23,7 @@ mod tx;
 pub use block::{Block, Header, merkle_proof, merkle_root, verify_merkle_proof};
 pub use bot_state::{Hash, StateDb, StateProof};
 pub use chain::{Chain, Executed};
-pub use exec::{BlockView, contract_address};
+pub use exec::{BlockView, MAX_TIMEOUTS_PER_BLOCK, contract_address, timeout_hash};
 pub use genesis::{Access, Account, Genesis, Mode, Params, Permission, Validator};
 pub use keys::{Keypair, address_of, recover};
 pub use receipt::{Receipt, ReceiptEvent, TxError};

@@ -6,13 +6,28 @@
 /// version are refused at deploy; those built against an earlier version of this one import
 /// its interfaces under their own version's names, which the engine still binds
 /// ([`canonical_module`]).
-pub const ABI_VERSION: &str = "0.1.1";
+pub const ABI_VERSION: &str = "0.1.2";
 
 /// Earlier versions of this major and the interfaces each had: their import names stay valid.
-const EARLIER: &[(&str, &[&str])] = &[(
-    "0.1.0",
-    &["storage", "env", "events", "crypto", "calls", "runtime"],
-)];
+const EARLIER: &[(&str, &[&str])] = &[
+    (
+        "0.1.0",
+        &["storage", "env", "events", "crypto", "calls", "runtime"],
+    ),
+    (
+        "0.1.1",
+        &[
+            "storage",
+            "env",
+            "events",
+            "crypto",
+            "calls",
+            "runtime",
+            "devices",
+            "authorization",
+        ],
+    ),
+];
 
 /// Core wasm value types that appear in lowered host signatures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,16 +47,18 @@ pub struct HostImport {
     pub results: &'static [ValType],
 }
 
-pub const STORAGE: &str = "bot:contract/storage@0.1.1";
-pub const ENV: &str = "bot:contract/env@0.1.1";
-pub const EVENTS: &str = "bot:contract/events@0.1.1";
-pub const CRYPTO: &str = "bot:contract/crypto@0.1.1";
-pub const CALLS: &str = "bot:contract/calls@0.1.1";
-pub const RUNTIME: &str = "bot:contract/runtime@0.1.1";
+pub const STORAGE: &str = "bot:contract/storage@0.1.2";
+pub const ENV: &str = "bot:contract/env@0.1.2";
+pub const EVENTS: &str = "bot:contract/events@0.1.2";
+pub const CRYPTO: &str = "bot:contract/crypto@0.1.2";
+pub const CALLS: &str = "bot:contract/calls@0.1.2";
+pub const RUNTIME: &str = "bot:contract/runtime@0.1.2";
 /// Since 0.1.1.
-pub const DEVICES: &str = "bot:contract/devices@0.1.1";
+pub const DEVICES: &str = "bot:contract/devices@0.1.2";
 /// Since 0.1.1.
-pub const AUTHORIZATION: &str = "bot:contract/authorization@0.1.1";
+pub const AUTHORIZATION: &str = "bot:contract/authorization@0.1.2";
+/// Since 0.1.2.
+pub const COMMANDS: &str = "bot:contract/commands@0.1.2";
 
 const MODULES: &[&str] = &[
     STORAGE,
@@ -52,6 +69,7 @@ const MODULES: &[&str] = &[
     RUNTIME,
     DEVICES,
     AUTHORIZATION,
+    COMMANDS,
 ];
 
 const fn import(
@@ -114,6 +132,13 @@ pub const IMPORTS: &[HostImport] = &[
     import(DEVICES, "latest", &[I32; 5], &[]),
     import(AUTHORIZATION, "check", &[I32; 9], &[]),
     import(AUTHORIZATION, "get-service", &[I32; 3], &[]),
+    import(
+        COMMANDS,
+        "send",
+        &[I32, I32, I32, I32, I32, I32, I32, I32, I32, I64, I32],
+        &[],
+    ),
+    import(COMMANDS, "reply", &[I32], &[]),
 ];
 
 /// The current name of an interface a contract imports as `module`: itself, or the same
@@ -261,6 +286,22 @@ pub mod layout {
         pub const DESCRIPTION: u32 = 32;
         pub const GRANTED: u32 = 40;
         pub const REGISTERED_AT: u32 = 48;
+    }
+    /// `result<u64, send-error>` (align 8).
+    pub mod send_result {
+        pub const TAG: u32 = 0;
+        pub const OK: u32 = 8;
+        pub const ERR: u32 = 8;
+    }
+    /// `option<command-reply>` (align 8): the tag, then the record at 8.
+    pub mod reply {
+        pub const TAG: u32 = 0;
+        pub const ID: u32 = 8;
+        pub const DEVICE: u32 = 16;
+        pub const COMMAND: u32 = 24;
+        pub const STATUS: u32 = 32;
+        pub const DATA: u32 = 36;
+        pub const HEIGHT: u32 = 48;
     }
     /// `result<list<u8>, call-error>` (align 4).
     pub mod call_result {

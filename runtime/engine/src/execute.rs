@@ -16,7 +16,7 @@ use crate::config::{EngineConfig, HostLimits};
 use crate::gas::{COSTS, GasBreakdown};
 use crate::host::{self, Host, HostError};
 use crate::instrument::{METERING_EXHAUSTED, METERING_REMAINING, STACK_SLOTS};
-use crate::iot::DataAccess;
+use crate::iot::{CommandReply, CommandRequest, DataAccess};
 use crate::overlay::Overlay;
 use crate::primitives::{Address, BlockContext, CallRequest, Event, Writes};
 use crate::validate::{self, CodeHash, ValidatedModule, ValidationError};
@@ -104,6 +104,8 @@ pub struct Outcome {
     pub writes: Writes,
     /// Device data the call read, for the devices' audit trails.
     pub accesses: Vec<DataAccess>,
+    /// Commands to devices the call sent, for the chain to store.
+    pub commands: Vec<CommandRequest>,
     pub logs: Vec<String>,
     /// Where the gas went (instantiation, each host function, the rest in wasm instructions).
     pub breakdown: GasBreakdown,
@@ -157,6 +159,9 @@ pub(crate) struct TxEnv {
     pub overlay: Overlay,
     pub events: Vec<Event>,
     pub accesses: Vec<DataAccess>,
+    pub commands: Vec<CommandRequest>,
+    /// The reply a command callback is being given.
+    pub reply: Option<CommandReply>,
     pub logs: Vec<String>,
     pub gas_use: GasBreakdown,
 }
@@ -180,6 +185,8 @@ impl TxEnv {
             overlay: Overlay::new(),
             events: Vec::new(),
             accesses: Vec::new(),
+            commands: Vec::new(),
+            reply: None,
             logs: Vec::new(),
             gas_use: GasBreakdown::default(),
         }
@@ -395,12 +402,35 @@ impl Engine {
         block: &BlockContext,
         call: &CallRequest,
     ) -> Result<Outcome, EngineError> {
+        self.run(host, block, call, None)
+    }
+
+    /// Runs a command's callback: `call` names the contract that sent the command and its
+    /// callback method, which reads `reply` through `commands.reply`.
+    pub fn deliver(
+        &self,
+        host: Arc<dyn Host>,
+        block: &BlockContext,
+        call: &CallRequest,
+        reply: CommandReply,
+    ) -> Result<Outcome, EngineError> {
+        self.run(host, block, call, Some(reply))
+    }
+
+    fn run(
+        &self,
+        host: Arc<dyn Host>,
+        block: &BlockContext,
+        call: &CallRequest,
+        reply: Option<CommandReply>,
+    ) -> Result<Outcome, EngineError> {
         let fail = |failure: Failure, gas_used: u64| Outcome {
             result: Err(failure),
             gas_used,
             events: Vec::new(),
             writes: Writes::new(),
             accesses: Vec::new(),
+            commands: Vec::new(),
             logs: Vec::new(),
             breakdown: GasBreakdown::default(),
         };
@@ -431,6 +461,8 @@ impl Engine {
                 overlay: Overlay::new(),
                 events: Vec::new(),
                 accesses: Vec::new(),
+                commands: Vec::new(),
+                reply,
                 logs: Vec::new(),
                 gas_use: GasBreakdown::default(),
             },
@@ -458,6 +490,7 @@ impl Engine {
                 events: std::mem::take(&mut data.events),
                 writes: std::mem::take(&mut data.overlay).into_writes(),
                 accesses: std::mem::take(&mut data.accesses),
+                commands: std::mem::take(&mut data.commands),
                 logs,
                 breakdown,
             },

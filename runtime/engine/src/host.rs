@@ -13,6 +13,7 @@ use crate::validate::CodeHash;
 
 pub(crate) mod authorization;
 pub(crate) mod calls;
+pub(crate) mod commands;
 pub(crate) mod crypto;
 pub(crate) mod devices;
 pub(crate) mod env;
@@ -84,6 +85,11 @@ pub trait Host: Send + Sync {
     fn service(&self, _contract: &Address) -> Result<Option<ServiceInfo>, HostError> {
         Ok(None)
     }
+
+    /// The id the next command sent on the chain gets.
+    fn next_command_id(&self) -> Result<u64, HostError> {
+        Ok(0)
+    }
 }
 
 /// A host function for one ABI import, bound to `env`.
@@ -131,6 +137,8 @@ pub(crate) fn host_function(
         (abi::AUTHORIZATION, "get-service") => {
             F::new_typed_with_env(s, env, authorization::get_service)
         }
+        (abi::COMMANDS, "send") => F::new_typed_with_env(s, env, commands::send),
+        (abi::COMMANDS, "reply") => F::new_typed_with_env(s, env, commands::reply),
         _ => return None,
     })
 }

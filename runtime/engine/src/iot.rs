@@ -100,3 +100,62 @@ pub struct DataAccess {
     /// The granter of the grant it read under; `None` if it owns the device.
     pub granted_by: Option<Address>,
 }
+
+/// Limits of `commands.send`: a request over them is a host violation naming the limit.
+pub mod command_limits {
+    /// Bytes of a command's name.
+    pub const MAX_NAME: u32 = 64;
+    /// Bytes of a command's payload.
+    pub const MAX_PAYLOAD: u32 = 1024;
+    /// Bytes of the callback method's name.
+    pub const MAX_CALLBACK: u32 = 64;
+    /// Blocks a device has to answer: 1 to this many.
+    pub const MAX_TIMEOUT_BLOCKS: u32 = 1000;
+    /// Gas a callback may be given (it is charged when the command is sent).
+    pub const MAX_CALLBACK_GAS: u64 = 1_000_000_000;
+}
+
+/// A command a contract sent to a device (Y.4464 10.6 steps 3 to 6). The chain stores it
+/// when the call succeeds, and later calls `callback` on `service` with the device's answer or
+/// a timeout, giving it `callback_gas`, which the call already paid. Dropped with the frame
+/// that sent it if that frame fails.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandRequest {
+    /// Chain-wide, in the order commands are sent.
+    pub id: u64,
+    /// The contract that sent it, and whose `callback` receives the reply.
+    pub service: Address,
+    pub device: Address,
+    pub command: String,
+    pub payload: Vec<u8>,
+    /// The device has this many blocks, counting the one the command is sent in.
+    pub timeout_blocks: u32,
+    pub callback: String,
+    pub callback_gas: u64,
+    /// The granter of the `command` grant it was sent under; `None` if the sender owns the
+    /// device.
+    pub granted_by: Option<Address>,
+}
+
+/// How a command ended, as its callback sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyStatus {
+    /// The device did what was asked; the data is its answer.
+    Done = 0,
+    /// The device refused or failed; the data says why.
+    Failed = 1,
+    /// No answer came in time.
+    TimedOut = 2,
+}
+
+/// What a command's callback receives through `commands.reply`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandReply {
+    pub id: u64,
+    pub device: Address,
+    pub command: String,
+    pub status: ReplyStatus,
+    pub data: Vec<u8>,
+    /// The block the answer came in, or the block the command timed out at.
+    pub height: u64,
+}

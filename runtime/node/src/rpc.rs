@@ -190,10 +190,12 @@ fn call_of(tx: &SignedTx) -> Option<(Address, String)> {
     }
 }
 
+/// A committed receipt: its block height, index and transaction (`None` for a receipt the
+/// chain made itself: a command timed out at the block's end).
 fn committed_tx(
     chain: &Chain,
     hash: &[u8; 32],
-) -> Result<Option<(u64, u32, SignedTx, Receipt)>, ErrorObjectOwned> {
+) -> Result<Option<(u64, u32, Option<SignedTx>, Receipt)>, ErrorObjectOwned> {
     let Some((height, index, receipt)) = chain.receipt(hash).map_err(node)? else {
         return Ok(None);
     };
@@ -201,11 +203,7 @@ fn committed_tx(
         .block(height)
         .map_err(node)?
         .ok_or_else(|| node("a receipt's block is missing"))?;
-    let tx = block
-        .txs
-        .get(index as usize)
-        .cloned()
-        .ok_or_else(|| node("a receipt's transaction is missing"))?;
+    let tx = block.txs.get(index as usize).cloned();
     Ok(Some((height, index, tx, receipt)))
 }
 
@@ -400,8 +398,11 @@ fn module(
         let hash = parse_hash(&one::<String>(&p)?)?;
         Ok(match committed_tx(&s.chain, &hash)? {
             Some((height, index, tx, receipt)) => {
-                let call = call_of(&tx);
-                let mut out = tx_json(&tx);
+                let call = tx.as_ref().and_then(call_of);
+                let mut out = match &tx {
+                    Some(tx) => tx_json(tx),
+                    None => json!({ "hash": hex0x(&hash), "kind": "command_timeout" }),
+                };
                 out["height"] = json!(height);
                 out["index"] = json!(index);
                 out["receipt"] = receipt_json(
@@ -419,7 +420,7 @@ fn module(
         let hash = parse_hash(&one::<String>(&p)?)?;
         Ok(match committed_tx(&s.chain, &hash)? {
             Some((height, index, tx, receipt)) => {
-                let call = call_of(&tx);
+                let call = tx.as_ref().and_then(call_of);
                 let mut out = receipt_json(
                     &s.chain,
                     &receipt,

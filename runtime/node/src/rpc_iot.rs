@@ -1,8 +1,8 @@
-//! The IoT registries over JSON-RPC: devices, readings, services, grants (with a proof for the
-//! off-chain check of Y.4464 10.5) and audit trails. Each method takes one object of named
+//! The IoT registries over JSON-RPC: devices, readings, commands, services, grants (with a
+//! proof for the off-chain check of Y.4464 10.5) and audit trails. Each method takes one object of named
 //! parameters; lists are paged with `after`/`from` and `limit` (at most 1,000).
 
-use bot_chain::iot::{DeviceFilter, Right, check_grant, reading_json};
+use bot_chain::iot::{DeviceFilter, Right, check_grant, command_json, reading_json};
 use bot_engine::Address;
 use jsonrpsee::server::RpcModule;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
@@ -82,6 +82,23 @@ struct Audit {
     target: String,
     from: Option<u64>,
     limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Commands {
+    device: String,
+    from: Option<u64>,
+    #[serde(default)]
+    pending: bool,
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommandId {
+    device: String,
+    id: u64,
 }
 
 #[derive(Default, Deserialize)]
@@ -195,6 +212,24 @@ pub fn register(m: &mut RpcModule<RpcState>) -> Result<(), jsonrpsee::core::Regi
     })?;
     m.register_blocking_method("bot_checkGrant", |p, s, _| {
         check(&s, named(&p, "bot_checkGrant")?)
+    })?;
+    m.register_blocking_method("bot_getCommands", |p, s, _| -> RpcResult {
+        let q: Commands = named(&p, "bot_getCommands")?;
+        let device = parse_address(&q.device)?;
+        let view = s.chain.view().map_err(node)?;
+        let commands = view
+            .commands(&device, q.from.unwrap_or(0), q.pending, page(q.limit))
+            .map_err(node)?;
+        Ok(Value::Array(commands.iter().map(command_json).collect()))
+    })?;
+    m.register_blocking_method("bot_getCommand", |p, s, _| -> RpcResult {
+        let q: CommandId = named(&p, "bot_getCommand")?;
+        let device = parse_address(&q.device)?;
+        let view = s.chain.view().map_err(node)?;
+        Ok(view
+            .command(&device, q.id)
+            .map_err(node)?
+            .map_or(Value::Null, |c| command_json(&c)))
     })?;
     m.register_blocking_method("bot_getAudit", |p, s, _| -> RpcResult {
         let q: Audit = named(&p, "bot_getAudit")?;

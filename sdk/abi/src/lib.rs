@@ -16,8 +16,8 @@ pub mod ty;
 /// The custom section holding the records.
 pub const SECTION: &str = "bot:abi";
 
-/// The WIT ABI version contracts built with this SDK target (`bot:contract@0.1.1`).
-pub const ABI_VERSION: &str = "0.1.1";
+/// The WIT ABI version contracts built with this SDK target (`bot:contract@0.1.2`).
+pub const ABI_VERSION: &str = "0.1.2";
 
 /// What kind of entry point a method is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]

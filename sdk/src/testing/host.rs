@@ -4,7 +4,7 @@
 use super::{Event, RecordedCall, call_error, with};
 use crate::Address;
 
-fn writable(what: &str) {
+pub(crate) fn writable(what: &str) {
     if with(|w| w.read_only > 0) {
         crate::runtime::abort(&format!(
             "{what} in a read-only call (a #[view] or a query): views may not write or emit events"
@@ -12,7 +12,7 @@ fn writable(what: &str) {
     }
 }
 
-pub(crate) use super::things::host::{authorization, devices};
+pub(crate) use super::things::host::{authorization, commands, devices};
 
 pub(crate) mod storage {
     use super::{with, writable};

@@ -1,7 +1,8 @@
 //! The chain's IoT registries in the native test environment: devices, readings, grants and
 //! services a test sets up, read by the contract through [`crate::devices`] and
 //! [`crate::authorization`] with the chain's rules (owner or live grant, wildcard grants,
-//! expiry by block time).
+//! expiry by block time); the commands the contract sent ([`crate::commands`]) and the reply a
+//! test hands its callback.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +23,20 @@ pub struct DataRead {
     pub granted_by: Option<Address>,
 }
 
+/// A command the contract sent, as the chain would store it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentCommand {
+    pub id: u64,
+    pub device: Address,
+    pub command: String,
+    pub payload: Vec<u8>,
+    pub timeout_blocks: u32,
+    pub callback: String,
+    pub callback_gas: u64,
+    /// The `command` grant's granter; `None` if the contract owns the device.
+    pub granted_by: Option<Address>,
+}
+
 #[derive(Default)]
 pub(crate) struct Things {
     devices: BTreeMap<Address, Device>,
@@ -30,6 +45,8 @@ pub(crate) struct Things {
     grants: Vec<(Address, Right, crate::authorization::Grant)>,
     services: BTreeMap<Address, crate::authorization::Service>,
     reads: Vec<DataRead>,
+    commands: Vec<SentCommand>,
+    reply: Option<crate::commands::Reply>,
 }
 
 impl Things {
@@ -150,8 +167,103 @@ pub fn data_reads() -> Vec<DataRead> {
     with(|w| w.things.reads.clone())
 }
 
-/// The stand-ins for the `devices` and `authorization` host functions.
+/// The commands the contract sent, oldest first (ids count from 0 in each test).
+pub fn sent_commands() -> Vec<SentCommand> {
+    with(|w| w.things.commands.clone())
+}
+
+/// The reply [`crate::commands::reply`] returns from now on, as when the chain runs the
+/// contract's callback; `None`: not in a callback.
+pub fn set_reply(reply: Option<crate::commands::Reply>) {
+    with(|w| w.things.reply = reply);
+}
+
+/// The stand-ins for the `devices`, `authorization` and `commands` host functions.
 pub(crate) mod host {
+    pub(crate) mod commands {
+        pub(crate) use crate::bindings::bot::contract::commands::{
+            CommandReply as Reply, SendError,
+        };
+
+        use super::super::{SentCommand, with};
+        use crate::Address;
+        use crate::authorization::Right;
+        use crate::bindings::bot::contract::devices::DeviceStatus;
+
+        fn check(name: &str, len: usize, max: usize) {
+            if len == 0 || len > max {
+                crate::runtime::abort(&format!("{name} has {len} bytes; it must have 1 to {max}"));
+            }
+        }
+
+        pub(crate) fn send(
+            device: &[u8],
+            command: &str,
+            payload: &[u8],
+            timeout: u32,
+            callback: &str,
+            callback_gas: u64,
+        ) -> Result<u64, SendError> {
+            super::super::super::host::writable("commands.send");
+            check("command name", command.len(), 64);
+            check("callback method", callback.len(), 64);
+            if payload.len() > 1024 {
+                crate::runtime::abort(&format!(
+                    "command payload is {} bytes; the limit is 1024",
+                    payload.len()
+                ));
+            }
+            if timeout == 0 || timeout > crate::commands::MAX_TIMEOUT_BLOCKS {
+                crate::runtime::abort(&format!(
+                    "command timeout is {timeout} blocks; it must be 1 to {}",
+                    crate::commands::MAX_TIMEOUT_BLOCKS
+                ));
+            }
+            let device = Address::from_host(device.to_vec());
+            with(|w| {
+                let sender = w.self_address;
+                let d = w.things.devices.get(&device).ok_or(SendError::NoDevice)?;
+                let (owner, status) = (d.owner, d.status);
+                let granted_by = if owner == sender {
+                    None
+                } else {
+                    let grant = w
+                        .things
+                        .grant(sender, &Right::Command { device }, w.block_time);
+                    Some(grant.ok_or(SendError::NotGranted)?.granter)
+                };
+                if status != DeviceStatus::Active {
+                    return Err(SendError::Inactive);
+                }
+                let id = w.things.commands.len() as u64;
+                w.things.commands.push(SentCommand {
+                    id,
+                    device,
+                    command: command.to_string(),
+                    payload: payload.to_vec(),
+                    timeout_blocks: timeout,
+                    callback: callback.to_string(),
+                    callback_gas,
+                    granted_by,
+                });
+                Ok(id)
+            })
+        }
+
+        pub(crate) fn reply() -> Option<Reply> {
+            with(|w| {
+                w.things.reply.clone().map(|r| Reply {
+                    id: r.id,
+                    device: r.device.0.to_vec(),
+                    command: r.command,
+                    status: r.status,
+                    data: r.data,
+                    height: r.height,
+                })
+            })
+        }
+    }
+
     pub(crate) mod devices {
         pub(crate) use crate::bindings::bot::contract::devices::{Device, ReadError, Reading};
 

@@ -2,11 +2,14 @@
 //! reading must prove. Each check failing is a receipt error naming the rule; the executor
 //! then rolls back everything the transaction wrote.
 
-use bot_engine::iot::DataAccess;
+use bot_engine::iot::{CommandRequest, DataAccess};
 use bot_engine::{Address, COSTS};
 
-use super::model::{AccessRecord, Device, DeviceKey, DeviceStatus, Grant, Reading, Right, Service};
-use super::tx::{IotTx, reading_digest, registration_digest, rotation_digest};
+use super::model::{
+    AccessRecord, Command, CommandState, Device, DeviceKey, DeviceStatus, Grant, Reading, Right,
+    Service,
+};
+use super::tx::{IotTx, reading_digest, registration_digest, response_digest, rotation_digest};
 use crate::exec::BlockView;
 use crate::receipt::{ReceiptEvent, TxError};
 use crate::{ChainError, Hash, layout};
@@ -20,6 +23,7 @@ const MAX_STREAM: usize = 64;
 const MAX_DATA: usize = 16 * 1024;
 const MAX_NAME: usize = 64;
 const MAX_DESCRIPTION: usize = 1024;
+const MAX_ANSWER: usize = 4096;
 
 fn error(kind: &str, message: impl Into<String>) -> TxError {
     TxError {
@@ -54,6 +58,8 @@ pub(crate) struct Applied {
     pub gas: u64,
     pub events: Vec<ReceiptEvent>,
     pub error: Option<TxError>,
+    /// The command a device answered, whose callback the executor runs next.
+    pub answered: Option<Command>,
 }
 
 /// A stream name: 1 to 64 bytes of letters, digits, `_`, `-` and `.`.
@@ -114,6 +120,8 @@ pub(crate) struct IotExec<'a> {
     pub gas_used: u64,
     pub budget: u64,
     pub events: Vec<ReceiptEvent>,
+    /// The command a response answered.
+    pub answered: Option<Command>,
 }
 
 impl IotExec<'_> {
@@ -132,6 +140,7 @@ impl IotExec<'_> {
             } else {
                 self.events
             },
+            answered: if error.is_some() { None } else { self.answered },
             error,
         })
     }
@@ -161,6 +170,17 @@ impl IotExec<'_> {
                 data,
                 signature,
             } => self.report(signer, device, stream, *counter, data, signature),
+            IotTx::Respond {
+                device,
+                command,
+                ok,
+                data,
+                signature,
+            } => {
+                let answered = self.respond(signer, device, *command, *ok, data, signature)?;
+                self.answered = Some(answered);
+                Ok(())
+            }
             IotTx::RegisterService {
                 contract,
                 name,
@@ -350,6 +370,38 @@ impl IotExec<'_> {
         Ok(())
     }
 
+    /// The device's own account, or its gateway, may report and answer for it (10.6 b).
+    fn speaks_for(device: &Device, signer: &Address, what: &str) -> Step<()> {
+        if device.key.account() == Some(*signer) || device.gateway == Some(*signer) {
+            return Ok(());
+        }
+        let gateway = match device.gateway {
+            Some(g) => format!("its gateway {g}"),
+            None => "its gateway (it has none)".to_string(),
+        };
+        Err(error(
+            "unauthorized",
+            format!(
+                "{signer} does not speak for device {}: only the device's own account or {gateway} may {what} for it",
+                device.id
+            ),
+        )
+        .into())
+    }
+
+    /// Only an active device reports and answers.
+    fn active(device: &Device) -> Step<()> {
+        match device.status {
+            DeviceStatus::Active => Ok(()),
+            DeviceStatus::Suspended => Err(error(
+                "device_inactive",
+                format!("device {} is suspended", device.id),
+            )
+            .into()),
+            DeviceStatus::Revoked => Self::not_revoked(device),
+        }
+    }
+
     /// A registered, unrevoked device `signer` may change: as its owner, or (for status,
     /// metadata and keys) as its gateway.
     fn changeable(&mut self, signer: Address, id: &Address, who: Manager) -> Step<Device> {
@@ -516,27 +568,8 @@ impl IotExec<'_> {
             .into());
         }
         let mut device = self.device(id)?;
-        let own_account = device.key.account() == Some(signer);
-        if !own_account && device.gateway != Some(signer) {
-            let gateway = match device.gateway {
-                Some(g) => format!("its gateway {g}"),
-                None => "its gateway (it has none)".to_string(),
-            };
-            return Err(error(
-                "unauthorized",
-                format!(
-                    "{signer} does not speak for device {id}: only the device's own account or {gateway} may report for it"
-                ),
-            )
-            .into());
-        }
-        match device.status {
-            DeviceStatus::Active => {}
-            DeviceStatus::Suspended => {
-                return Err(error("device_inactive", format!("device {id} is suspended")).into());
-            }
-            DeviceStatus::Revoked => Self::not_revoked(&device)?,
-        }
+        Self::speaks_for(&device, &signer, "report")?;
+        Self::active(&device)?;
         if counter <= device.counter {
             return Err(error(
                 "replay",
@@ -762,6 +795,158 @@ impl IotExec<'_> {
             height: self.height,
             time_ms: self.time_ms,
         })
+    }
+
+    /// Stores a command a contract sent in a call that succeeded, and records it in the
+    /// device's audit trail.
+    pub fn record_command(&mut self, request: &CommandRequest) -> Step<()> {
+        let next = self.get::<u64>(layout::NEXT_COMMAND)?.unwrap_or(0);
+        if request.id != next {
+            return Err(ChainError::State(format!(
+                "the engine numbered a command {} where the chain's next id is {next}",
+                request.id
+            ))
+            .into());
+        }
+        let deadline = self
+            .height
+            .saturating_add(u64::from(request.timeout_blocks.max(1)) - 1);
+        let command = Command {
+            id: request.id,
+            device: request.device,
+            service: request.service,
+            command: request.command.clone(),
+            payload: request.payload.clone(),
+            callback: request.callback.clone(),
+            callback_gas: request.callback_gas,
+            granted_by: request.granted_by,
+            tx_hash: self.tx_hash.to_vec(),
+            sent_at: self.height,
+            deadline,
+            state: CommandState::Pending,
+        };
+        self.put_borsh(layout::command(&command.device, command.id), &command)?;
+        self.put(
+            layout::deadline(deadline, command.id),
+            command.device.0.to_vec(),
+        )?;
+        self.put_borsh(layout::NEXT_COMMAND.to_vec(), &(next + 1))?;
+        self.emit(command.device, "command.sent", &command);
+        self.record(AccessRecord {
+            seq: 0,
+            accessor: command.service,
+            right: Right::Command {
+                device: command.device,
+            },
+            action: format!("command {} #{}", command.command, command.id),
+            granted_by: command.granted_by,
+            tx_hash: self.tx_hash.to_vec(),
+            height: self.height,
+            time_ms: self.time_ms,
+        })
+    }
+
+    /// A device's signed answer to a pending command; returns the command, answered.
+    fn respond(
+        &mut self,
+        signer: Address,
+        id: &Address,
+        command_id: u64,
+        ok: bool,
+        data: &[u8],
+        signature: &[u8],
+    ) -> Step<Command> {
+        if data.len() > MAX_ANSWER {
+            return Err(error(
+                "invalid",
+                format!(
+                    "an answer has {} bytes, the limit is {MAX_ANSWER}",
+                    data.len()
+                ),
+            )
+            .into());
+        }
+        let device = self.device(id)?;
+        Self::speaks_for(&device, &signer, "answer")?;
+        Self::active(&device)?;
+        let key = layout::command(id, command_id);
+        let Some(mut command) = self.get::<Command>(&key)? else {
+            return Err(error(
+                "not_found",
+                format!("device {id} was sent no command #{command_id}"),
+            )
+            .into());
+        };
+        match command.state {
+            CommandState::Pending if self.height <= command.deadline => {}
+            CommandState::Pending | CommandState::TimedOut { .. } => {
+                return Err(error(
+                    "timed_out",
+                    format!(
+                        "command #{command_id} timed out: it had to be answered by block {}",
+                        command.deadline
+                    ),
+                )
+                .into());
+            }
+            CommandState::Answered { height, .. } => {
+                return Err(error(
+                    "already_answered",
+                    format!("command #{command_id} was answered at block {height}"),
+                )
+                .into());
+            }
+        }
+        let digest = response_digest(self.chain_id, id, command_id, ok, data);
+        if !self.verify(&device.key, &digest, signature)? {
+            return Err(error(
+                "invalid_signature",
+                format!("the answer is not signed by the key of device {id}"),
+            )
+            .into());
+        }
+        command.state = CommandState::Answered {
+            ok,
+            data: data.to_vec(),
+            signature: signature.to_vec(),
+            responder: signer,
+            height: self.height,
+        };
+        self.put_borsh(key, &command)?;
+        self.remove(layout::deadline(command.deadline, command_id))?;
+        self.emit(*id, "command.answered", &command);
+        Ok(command)
+    }
+
+    /// Times out the pending command with the earliest deadline (then the lowest id), if that
+    /// deadline is this block or before; returns it.
+    pub fn expire_next(&mut self) -> Step<Option<Command>> {
+        let first = self.view.scan_prefix(layout::DEADLINES, None, false, 1)?;
+        let Some((key, device)) = first.into_iter().next() else {
+            return Ok(None);
+        };
+        let corrupt = || Refused::Local(ChainError::State("corrupt command deadline".into()));
+        let number = |at: usize| -> Step<u64> {
+            key.get(at..at + 8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(corrupt)
+        };
+        let (deadline, command_id) = (number(2)?, number(10)?);
+        if deadline > self.height {
+            return Ok(None);
+        }
+        let device = Address::from_slice(&device).ok_or_else(corrupt)?;
+        let mut command = self
+            .get::<Command>(&layout::command(&device, command_id))?
+            .ok_or_else(corrupt)?;
+        command.state = CommandState::TimedOut {
+            height: self.height,
+        };
+        self.put_borsh(layout::command(&device, command_id), &command)?;
+        self.remove(key)?;
+        self.emit(device, "command.timed_out", &command);
+        Ok(Some(command))
     }
 
     /// Appends to the target's audit trail.

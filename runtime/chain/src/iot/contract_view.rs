@@ -1,4 +1,4 @@
-//! What contracts read of the IoT registries (the engine's `devices` and `authorization`
+//! What contracts read of the IoT registries (the engine's `devices`, `authorization` and `commands`
 //! interfaces): the chain's records as the engine's values. Reads see the block's earlier
 //! transactions, as storage reads do.
 
@@ -116,4 +116,11 @@ pub(crate) fn service(
             granted: s.policy == AccessPolicy::Granted,
             registered_at: s.registered_at,
         }))
+}
+
+pub(crate) fn next_command_id(view: &BlockView) -> Result<u64, HostError> {
+    Ok(view
+        .decode::<u64>(crate::layout::NEXT_COMMAND)
+        .map_err(|e| HostError(e.to_string()))?
+        .unwrap_or(0))
 }

@@ -271,3 +271,63 @@ pub struct AccessRecord {
     pub height: u64,
     pub time_ms: u64,
 }
+
+/// Where a command to a device stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum CommandState {
+    /// Sent; the device has not answered and the deadline has not passed.
+    Pending,
+    /// The device answered (`ok`: it did what was asked), in a transaction signed by its key.
+    Answered {
+        ok: bool,
+        #[serde(with = "crate::json_forms::bytes")]
+        data: Vec<u8>,
+        #[serde(with = "crate::json_forms::bytes")]
+        signature: Vec<u8>,
+        #[serde(with = "crate::json_forms::address")]
+        responder: Address,
+        height: u64,
+    },
+    /// No answer came by the end of its deadline block.
+    TimedOut { height: u64 },
+}
+
+/// A command a service contract sent to a device (Y.4464 10.6 steps 3 to 6), and how it ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub struct Command {
+    /// Chain-wide, in the order commands were sent.
+    pub id: u64,
+    #[serde(with = "crate::json_forms::address")]
+    pub device: Address,
+    /// The contract that sent it; its `callback` receives the reply.
+    #[serde(with = "crate::json_forms::address")]
+    pub service: Address,
+    pub command: String,
+    #[serde(with = "crate::json_forms::bytes")]
+    pub payload: Vec<u8>,
+    pub callback: String,
+    pub callback_gas: u64,
+    /// The `command` grant's granter; `None` when the device's owner sent it.
+    #[serde(with = "crate::json_forms::option_address")]
+    pub granted_by: Option<Address>,
+    #[serde(with = "crate::json_forms::bytes")]
+    pub tx_hash: Vec<u8>,
+    pub sent_at: u64,
+    /// The last block an answer is accepted in; unanswered, it times out at this block's end.
+    pub deadline: u64,
+    #[serde(flatten)]
+    pub state: CommandState,
+}
+
+/// What happened to a command's callback (the `command.callback` event).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub struct CallbackRun {
+    pub id: u64,
+    #[serde(with = "crate::json_forms::address")]
+    pub service: Address,
+    pub method: String,
+    pub gas_used: u64,
+    /// Why it failed; its writes and events were dropped (the reply stays recorded).
+    pub error: Option<String>,
+}

@@ -3,7 +3,7 @@
 
 use bot_engine::Address;
 
-use super::model::{AccessRecord, Device, Grant, Reading, Right, Service};
+use super::model::{AccessRecord, Command, CommandState, Device, Grant, Reading, Right, Service};
 use crate::exec::BlockView;
 use crate::{ChainError, layout};
 
@@ -157,6 +157,40 @@ impl BlockView {
             .iter()
             .map(|(_, v)| decode(v))
             .collect()
+    }
+
+    /// The commands sent to `device` with ids from `from` on, oldest first; only the pending
+    /// ones if `pending`.
+    pub fn commands(
+        &self,
+        device: &Address,
+        from: u64,
+        pending: bool,
+        limit: usize,
+    ) -> Result<Vec<Command>, ChainError> {
+        let mut out = Vec::new();
+        let mut start = layout::command(device, from);
+        let end = layout::command(device, u64::MAX);
+        while out.len() < limit {
+            let page = self.scan_keys(start.clone(), Some(end.clone()), false, limit.max(16))?;
+            let Some((last, _)) = page.last() else {
+                break;
+            };
+            start = last.clone();
+            start.push(0);
+            for (_, v) in &page {
+                let command: Command = decode(v)?;
+                if (!pending || command.state == CommandState::Pending) && out.len() < limit {
+                    out.push(command);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Command `id` sent to `device`.
+    pub fn command(&self, device: &Address, id: u64) -> Result<Option<Command>, ChainError> {
+        self.decode(&layout::command(device, id))
     }
 
     /// A device's or service's audit trail from record `from` on.

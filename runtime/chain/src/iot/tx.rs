@@ -67,6 +67,19 @@ pub enum IotTx {
         #[serde(with = "crate::json_forms::bytes")]
         signature: Vec<u8>,
     },
+    /// A device's answer to command `command`, signed by the device key ([`response_digest`]),
+    /// sent by the device's own account or its gateway. `ok`: it did what was asked; `data` is
+    /// its answer or why not.
+    Respond {
+        #[serde(with = "crate::json_forms::address")]
+        device: Address,
+        command: u64,
+        ok: bool,
+        #[serde(with = "crate::json_forms::bytes")]
+        data: Vec<u8>,
+        #[serde(with = "crate::json_forms::bytes")]
+        signature: Vec<u8>,
+    },
     /// Registers a contract the signer instantiated as an IoT service (10.3).
     RegisterService {
         #[serde(with = "crate::json_forms::address")]
@@ -105,6 +118,7 @@ impl IotTx {
             IotTx::TransferDevice { .. } => "device.transfer",
             IotTx::SetGateway { .. } => "device.set_gateway",
             IotTx::Report { .. } => "device.report",
+            IotTx::Respond { .. } => "device.respond",
             IotTx::RegisterService { .. } => "service.register",
             IotTx::DeregisterService { .. } => "service.deregister",
             IotTx::Grant { .. } => "grant.add",
@@ -158,4 +172,15 @@ pub fn reading_digest(
         b"bot/reading/v1\0",
         (chain_id, device.0, stream, counter, data),
     )
+}
+
+/// What a device signs to answer command `id`: the id makes each answer usable once.
+pub fn response_digest(
+    chain_id: &str,
+    device: &Address,
+    id: u64,
+    ok: bool,
+    data: &[u8],
+) -> [u8; 32] {
+    digest(b"bot/response/v1\0", (chain_id, device.0, id, ok, data))
 }

@@ -198,6 +198,7 @@ fn nested_call(
     data.overlay.push();
     let events_before = data.events.len();
     let accesses_before = data.accesses.len();
+    let commands_before = data.commands.len();
     let spec = FrameSpec {
         contract,
         caller,
@@ -223,6 +224,7 @@ fn nested_call(
         data.overlay.discard();
         data.events.truncate(events_before);
         data.accesses.truncate(accesses_before);
+        data.commands.truncate(commands_before);
     }
     // Give back what the callee did not use.
     refund(env, frame.gas_left)?;

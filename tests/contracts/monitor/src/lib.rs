@@ -1,10 +1,16 @@
 //! A monitoring service over the chain's devices: it looks devices up, reads their readings
-//! under its owner's grant (each read goes to the device's audit trail), and admits callers by
-//! their grants. Tests run it on the chain to check the `devices` and `authorization`
-//! interfaces end to end.
+//! under its owner's grant (each read goes to the device's audit trail), admits callers by
+//! their grants, and sends devices commands, keeping the replies its callback receives. Tests
+//! run it on the chain to check the `devices`, `authorization` and `commands` interfaces end
+//! to end.
 
 use bot_sdk::authorization::{self, Right};
+use bot_sdk::collections::Map;
+use bot_sdk::commands::{self, Command};
 use bot_sdk::{Address, ContractError, devices};
+
+/// Replies by command id: status (0 done, 1 failed, 2 timed out), data, height.
+const REPLIES: Map<u64, (u8, Vec<u8>, u64)> = Map::new("replies");
 
 #[bot_sdk::contract]
 pub struct Monitor {
@@ -69,5 +75,37 @@ impl Monitor {
     #[view]
     pub fn seen(&self) -> u64 {
         self.seen
+    }
+
+    /// Sends `name` with `payload` to `device`, answered within `timeout` blocks to
+    /// `on_reply`; the command's id.
+    pub fn command(
+        &mut self,
+        device: Address,
+        name: String,
+        payload: Vec<u8>,
+        timeout: u32,
+    ) -> Result<u64, ContractError> {
+        Command::new(device, &name)
+            .payload(&payload)
+            .timeout_blocks(timeout)
+            .callback("on_reply", 30_000_000)
+            .send()
+    }
+
+    /// The callback: keeps the reply; an answer `boom` makes it fail (and keep nothing).
+    pub fn on_reply(&mut self) -> Result<(), ContractError> {
+        let reply = commands::reply()?;
+        if reply.data == b"boom" {
+            return Err(ContractError::new(ContractError::FIRST_CUSTOM, "the answer blew up"));
+        }
+        REPLIES.insert(&reply.id, &(reply.status as u8, reply.data.clone(), reply.height));
+        bot_sdk::events::emit("replied", &reply.id);
+        Ok(())
+    }
+
+    #[view]
+    pub fn reply_of(&self, id: u64) -> Option<(u8, Vec<u8>, u64)> {
+        REPLIES.get(&id)
     }
 }
