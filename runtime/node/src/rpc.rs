@@ -192,10 +192,9 @@ fn call_of(tx: &SignedTx) -> Option<(Address, String)> {
 
 /// A committed receipt: its block height, index and transaction (`None` for a receipt the
 /// chain made itself: a command timed out at the block's end).
-fn committed_tx(
-    chain: &Chain,
-    hash: &[u8; 32],
-) -> Result<Option<(u64, u32, Option<SignedTx>, Receipt)>, ErrorObjectOwned> {
+type Committed = (u64, u32, Option<SignedTx>, Receipt);
+
+fn committed_tx(chain: &Chain, hash: &[u8; 32]) -> Result<Option<Committed>, ErrorObjectOwned> {
     let Some((height, index, receipt)) = chain.receipt(hash).map_err(node)? else {
         return Ok(None);
     };
