@@ -1,11 +1,13 @@
 //! `cargo bot gateway simulate`: a gateway with N constrained P-256 devices behind it, so a
 //! user sees the IoT flow without hardware. It registers the devices it does not find on the
 //! chain (for `--owner`, as their gateway), then streams signed readings at `--rate` per second
-//! for `--duration` seconds, round-robin over the devices, and reports what committed.
+//! for `--duration` seconds, round-robin over the devices, answers the commands service
+//! contracts send them (checking about once a second), and reports what committed.
 //!
 //! The devices' keys derive from the gateway's address and their index, so running it again
 //! resumes the same devices, their counters continuing from the chain's.
 
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
@@ -71,6 +73,41 @@ impl Sender<'_> {
         self.nonce += 1;
         tx
     }
+}
+
+/// Answers, as each device, the pending commands to the gateway's devices it has not answered
+/// yet: every simulated device does what it is asked and says so with its latest counter.
+fn answers(
+    rpc: &Rpc,
+    sender: &mut Sender<'_>,
+    devices: &[SimDevice],
+    by_id: &HashMap<Address, usize>,
+    answered: &mut HashSet<u64>,
+) -> Result<Vec<SignedTx>> {
+    let q = json!({ "gateway": sender.key.address().to_string(), "pending": true, "limit": 1000 });
+    let pending = rpc.call("bot_getCommands", json!([q]))?;
+    let mut txs = Vec::new();
+    for command in pending.as_array().into_iter().flatten() {
+        let (Some(id), Some(device)) = (
+            command["id"].as_u64(),
+            command["device"]
+                .as_str()
+                .and_then(|d| d.parse::<Address>().ok()),
+        ) else {
+            continue;
+        };
+        let Some(device) = by_id.get(&device).map(|i| &devices[*i]) else {
+            continue;
+        };
+        if !answered.insert(id) {
+            continue;
+        }
+        let data = json!({ "done": command["command"], "counter": device.counter }).to_string();
+        let op =
+            crate::iot_cmds::answer(&sender.chain_id, &device.signer, id, true, data.as_bytes());
+        txs.push(sender.sign(TxKind::Iot(op), GAS));
+    }
+    Ok(txs)
 }
 
 pub fn simulate(rpc: &Rpc, sim: &Simulation, progress: bool) -> Result<Value> {
@@ -163,7 +200,21 @@ pub fn simulate(rpc: &Rpc, sim: &Simulation, progress: bool) -> Result<Value> {
     let (mut sent, mut refused, mut index) = (0u64, 0u64, 0usize);
     let mut last_hash = None;
     let mut last_report = start;
+    let mut last_poll = start;
+    let by_id: HashMap<Address, usize> =
+        devices.iter().enumerate().map(|(i, d)| (d.id, i)).collect();
+    let mut answered = HashSet::new();
     while start.elapsed() < sim.duration {
+        if last_poll.elapsed() >= Duration::from_secs(1) {
+            last_poll = Instant::now();
+            for tx in answers(rpc, &mut sender, &devices, &by_id, &mut answered)? {
+                if let Ok(hash) = rpc.send(&tx) {
+                    last_hash = Some(hash);
+                } else {
+                    sender.nonce -= 1;
+                }
+            }
+        }
         let now = Instant::now();
         if now < next {
             std::thread::sleep(next - now);
@@ -224,6 +275,7 @@ pub fn simulate(rpc: &Rpc, sim: &Simulation, progress: bool) -> Result<Value> {
         "registered": registered,
         "readings_sent": sent,
         "readings_refused": refused,
+        "commands_answered": answered.len(),
         "last_height": committed_height,
         "seconds": start.elapsed().as_secs_f64(),
     }))

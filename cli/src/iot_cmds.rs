@@ -4,8 +4,8 @@
 
 use anyhow::{Result, anyhow, bail};
 use bot_chain::iot::{
-    AccessPolicy, DeviceStatus, IotTx, KeyType, Right, reading_digest, registration_digest,
-    rotation_digest, verify_grant_proof,
+    AccessPolicy, DeviceSigner, DeviceStatus, IotTx, KeyType, Right, reading_digest,
+    registration_digest, response_digest, rotation_digest, verify_grant_proof,
 };
 use bot_chain::{StateProof, TxKind};
 use bot_engine::Address;
@@ -99,6 +99,35 @@ pub enum DeviceCommand {
         /// The reading's counter (default: one above the last accepted).
         #[arg(long)]
         counter: Option<u64>,
+        /// Send it as this gateway key.
+        #[arg(long)]
+        gateway: Option<String>,
+    },
+    /// The commands service contracts sent a device, oldest first, and how each ended.
+    Commands {
+        device: String,
+        /// Only those still waiting for an answer.
+        #[arg(long)]
+        pending: bool,
+        /// From this command id on.
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Answer a command, signed by the device's key, from the device's own account or, with
+    /// `--gateway`, from its gateway's. The sending contract's callback gets the answer.
+    Respond {
+        /// The device key's local name.
+        name: String,
+        /// The command's id (`cargo bot device commands`).
+        id: u64,
+        /// The answer, as JSON.
+        #[arg(long, default_value = "{}")]
+        data: String,
+        /// The device did not do what was asked (`--data` says why).
+        #[arg(long)]
+        failed: bool,
         /// Send it as this gateway key.
         #[arg(long)]
         gateway: Option<String>,
@@ -488,16 +517,55 @@ pub fn device(rpc: &Rpc, command: &DeviceCommand) -> Result<Output> {
                 data,
                 signature,
             };
-            let from = match gateway {
-                Some(g) => client::key(g)?,
-                None => bot_chain::Keypair::from_secret(&signer.secret())
-                    .filter(|_| signer.kind() == KeyType::Secp256k1)
-                    .ok_or_else(|| {
-                        anyhow!("a P-256 device cannot sign transactions: send its readings with --gateway")
-                    })?,
-            };
-            send(rpc, &from, op)
+            send(rpc, &speaker(&signer, gateway.as_deref())?, op)
         }
+        DeviceCommand::Commands {
+            device,
+            pending,
+            from,
+            limit,
+        } => {
+            let device = device_keys::resolve(device)?;
+            let q = json!({ "device": device.to_string(), "pending": pending, "from": from, "limit": limit });
+            read(rpc.call("bot_getCommands", json!([q]))?)
+        }
+        DeviceCommand::Respond {
+            name,
+            id,
+            data,
+            failed,
+            gateway,
+        } => {
+            let signer = device_keys::load(name)?;
+            serde_json::from_str::<Value>(data).map_err(|e| anyhow!("--data is not JSON: {e}"))?;
+            let op = answer(&rpc.chain_id()?, &signer, *id, !failed, data.as_bytes());
+            send(rpc, &speaker(&signer, gateway.as_deref())?, op)
+        }
+    }
+}
+
+/// The account that sends for a device: its gateway's key if given, else its own (a
+/// secp256k1 device key is also an account key).
+fn speaker(signer: &DeviceSigner, gateway: Option<&str>) -> Result<bot_chain::Keypair> {
+    match gateway {
+        Some(g) => client::key(g),
+        None => bot_chain::Keypair::from_secret(&signer.secret())
+            .filter(|_| signer.kind() == KeyType::Secp256k1)
+            .ok_or_else(|| {
+                anyhow!("a P-256 device cannot sign transactions: send for it with --gateway")
+            }),
+    }
+}
+
+/// A device's signed answer to command `id`.
+pub fn answer(chain_id: &str, signer: &DeviceSigner, id: u64, ok: bool, data: &[u8]) -> IotTx {
+    let device = signer.public().device_id();
+    IotTx::Respond {
+        device,
+        command: id,
+        ok,
+        data: data.to_vec(),
+        signature: signer.sign(&response_digest(chain_id, &device, id, ok, data)),
     }
 }
 

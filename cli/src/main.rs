@@ -144,7 +144,7 @@ enum Command {
     /// The chain's height, app hash and peers as the node sees them.
     Status,
     /// Devices (Y.4464 10.6): register, update, rotate-key, transfer, set-gateway, list, show,
-    /// and report signed readings.
+    /// report signed readings, list the commands they are sent and answer them.
     Device {
         #[command(subcommand)]
         command: cargo_bot::iot_cmds::DeviceCommand,

@@ -1,6 +1,7 @@
 //! `cargo bot watch`: follows the chain as it commits — each block, and the events of its
-//! transactions (device registrations, readings, grants, access records, contract events) —
-//! optionally only those about one device, contract or event name.
+//! transactions and of the commands that timed out at its end (device registrations,
+//! readings, commands and answers, grants, access records, contract events) — optionally only
+//! those about one device, contract or event name.
 
 use std::time::{Duration, Instant};
 
@@ -40,28 +41,29 @@ pub fn watch(rpc: &Rpc, w: &Watch, mut out: impl FnMut(&Value)) -> Result<()> {
             continue;
         }
         idle = Instant::now();
-        let mut events = Vec::new();
-        for hash in block["txs"].as_array().into_iter().flatten() {
-            let receipt = rpc.call("bot_getReceipt", json!([hash]))?;
-            for event in receipt["events"].as_array().into_iter().flatten() {
-                let about = w.subject.as_deref().is_none_or(|s| {
-                    event["contract"]
-                        .as_str()
-                        .is_some_and(|c| c.eq_ignore_ascii_case(s))
-                });
-                let named = w.event.as_deref().is_none_or(|n| event["name"] == n);
-                if about && named {
-                    events.push(json!({
-                        "type": "event",
-                        "height": next,
-                        "tx_hash": hash,
-                        "subject": event["contract"],
-                        "name": event["name"],
-                        "data": event["data"],
-                    }));
-                }
-            }
+        let mut q = json!({ "height": next });
+        if let Some(subject) = &w.subject {
+            q["contract"] = json!(subject);
         }
+        if let Some(name) = &w.event {
+            q["name"] = json!(name);
+        }
+        let events: Vec<Value> = rpc
+            .call("bot_getEvents", json!([q]))?
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|event| {
+                json!({
+                    "type": "event",
+                    "height": next,
+                    "tx_hash": event["tx_hash"],
+                    "subject": event["contract"],
+                    "name": event["name"],
+                    "data": event["data"],
+                })
+            })
+            .collect();
         if !w.quiet_blocks || !events.is_empty() {
             out(&json!({
                 "type": "block",
@@ -100,6 +102,18 @@ pub fn line(item: &Value) -> String {
                 data["data"].clone()
             } else {
                 data["value"].clone()
+            }
+        ),
+        "command.sent" | "command.answered" | "command.timed_out" => format!(
+            "#{} {} -> {}  {}",
+            data["id"],
+            data["command"].as_str().unwrap_or_default(),
+            data["service"].as_str().unwrap_or_default(),
+            match data["state"].as_str() {
+                Some("answered") if data["value"].is_null() => data["data"].to_string(),
+                Some("answered") => data["value"].to_string(),
+                Some(state) => state.to_string(),
+                None => String::new(),
             }
         ),
         _ => data.to_string(),

@@ -8,6 +8,11 @@
 //! changed. Then the gateway simulator streams readings from devices it registers, and `watch`
 //! replays them from the blocks. Every
 //! validator ends with the same devices, readings and audit trail.
+//!
+//! Commands (10.6 steps 3 to 6) have a devnet of their own: a service contract commands a
+//! device, its gateway answers with the device's signature and the callback keeps the answer;
+//! an unanswered command times out; the simulator answers what its devices are sent; and the
+//! bad paths (a device of another owner, a gateway not its own, a second or late answer).
 
 use std::path::Path;
 use std::time::Duration;
@@ -623,5 +628,218 @@ fn the_clause_10_procedures_run_end_to_end_and_bad_paths_change_nothing() {
                 .len(),
             1
         );
+    }
+}
+
+/// The `result` of a `cargo bot query`.
+fn queried(user: &User<'_>, i: usize, contract: &str, method: &str, args: Value) -> Value {
+    let out = user.ok(i, &["query", contract, method, "--args", &args.to_string()]);
+    out["result"].clone()
+}
+
+#[test]
+fn commands_go_to_devices_and_their_signed_answers_or_timeouts_come_back_to_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("user");
+    let devnet = start_devnet(&dir.path().join("devnet"), 4);
+    let rpc0 = devnet.rpcs[0].clone();
+    wait_for("the first blocks", Duration::from_secs(90), || {
+        height(&rpc0) >= 2
+    });
+    let user = User {
+        home: &home,
+        rpcs: &devnet.rpcs,
+    };
+
+    // Alice's fridge, a P-256 device behind gateway bob; carol runs a monitoring service.
+    let r = user.ok(
+        0,
+        &[
+            "device",
+            "register",
+            "fridge",
+            "--key-type",
+            "p256",
+            "--kind",
+            "fridge",
+            "--gateway",
+            "bob",
+            "--owner",
+            "alice",
+            "--from",
+            "bob",
+        ],
+    );
+    let fridge = r["device"].as_str().unwrap().to_string();
+    let wasm = bot_tests::contracts_dir().join("monitor.wasm");
+    let deployed = user.ok(
+        1,
+        &[
+            "deploy",
+            wasm.to_str().unwrap(),
+            "--init",
+            "new",
+            "--from",
+            "carol",
+        ],
+    );
+    let monitor = deployed["address"].as_str().unwrap().to_string();
+    let command = |device: &str, name: &str, timeout: u32| {
+        json!({ "device": device, "name": name, "payload": "0x7b7d", "timeout": timeout })
+            .to_string()
+    };
+    let send = |i: usize, args: &str| {
+        user.run(
+            i,
+            &[
+                "call", &monitor, "command", "--args", args, "--from", "carol",
+            ],
+        )
+    };
+
+    // Bad path: the service may not command a device whose owner has not granted it.
+    let message = refused(&send(2, &command(&fridge, "defrost", 20)));
+    assert!(
+        message.contains("has not granted it `command`"),
+        "{message}"
+    );
+    assert_eq!(user.ok(3, &["device", "commands", "fridge"]), json!([]));
+
+    // 10.6 steps 3 to 6: granted, the service commands the fridge; the gateway answers with
+    // the fridge's signature, and the service's callback keeps the answer.
+    user.ok(
+        0,
+        &["grant", "add", "--command", "fridge", "--to", &monitor],
+    );
+    let sent = ok_json(&send(1, &command(&fridge, "defrost", 20)));
+    assert_eq!(sent["result"], json!(0));
+    assert_eq!(event(&sent, "command.sent")["payload_value"], json!({}));
+    assert_eq!(
+        event(&sent, "access.recorded")["action"],
+        "command defrost #0"
+    );
+    let pending = user.ok(2, &["device", "commands", "fridge", "--pending"]);
+    assert_eq!(pending[0]["command"], "defrost");
+    assert_eq!(pending[0]["state"], "pending");
+    let message = user.refused(
+        3,
+        &[
+            "device",
+            "respond",
+            "fridge",
+            "0",
+            "--data",
+            r#"{"done":true}"#,
+            "--gateway",
+            "carol",
+        ],
+    );
+    assert!(message.contains("does not speak for device"), "{message}");
+    let answered = user.ok(
+        0,
+        &[
+            "device",
+            "respond",
+            "fridge",
+            "0",
+            "--data",
+            r#"{"minutes":12}"#,
+            "--gateway",
+            "bob",
+        ],
+    );
+    assert_eq!(
+        event(&answered, "command.answered")["value"],
+        json!({"minutes": 12})
+    );
+    assert!(event(&answered, "command.callback")["error"].is_null());
+    let reply = queried(&user, 1, &monitor, "reply_of", json!({ "id": 0 }));
+    assert_eq!(reply[0], json!(0), "done: {reply}");
+    assert_eq!(reply[2], answered["height"]);
+    let message = user.refused(2, &["device", "respond", "fridge", "0", "--gateway", "bob"]);
+    assert!(message.contains("was answered at block"), "{message}");
+    assert!(
+        user.ok(3, &["device", "commands", "fridge", "--pending"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // A command with one block to answer times out at that block's end, on every validator;
+    // the callback sees the timeout, and `watch` shows it.
+    let sent = ok_json(&send(0, &command(&fridge, "lock", 1)));
+    let at = sent["height"].as_u64().unwrap();
+    let listed = user.ok(1, &["device", "commands", "fridge", "--from", "1"]);
+    assert_eq!(listed[0]["state"], "timed_out", "{listed}");
+    assert_eq!(listed[0]["height"], json!(at));
+    let reply = queried(&user, 2, &monitor, "reply_of", json!({ "id": 1 }));
+    assert_eq!(reply[0], json!(2), "timed out: {reply}");
+    let watched = user.run(
+        3,
+        &[
+            "watch",
+            "--from",
+            &(at - 1).to_string(),
+            "--blocks",
+            "1",
+            "--event",
+            "command.timed_out",
+            "--quiet",
+        ],
+    );
+    let text = String::from_utf8_lossy(&watched.stdout);
+    assert!(text.contains("command.timed_out"), "{text}");
+    let message = user.refused(0, &["device", "respond", "fridge", "1", "--gateway", "bob"]);
+    assert!(message.contains("timed out"), "{message}");
+
+    // The gateway simulator answers the commands its devices are sent.
+    let sim = user.ok(
+        1,
+        &[
+            "gateway",
+            "simulate",
+            "--devices",
+            "1",
+            "--rate",
+            "2",
+            "--duration",
+            "1",
+            "--from",
+            "dave",
+            "--owner",
+            "alice",
+        ],
+    );
+    let simulated = sim["devices"][0]["id"].as_str().unwrap().to_string();
+    user.ok(
+        2,
+        &["grant", "add", "--command", &simulated, "--to", &monitor],
+    );
+    let sent = ok_json(&send(3, &command(&simulated, "set-interval", 100)));
+    assert_eq!(sent["result"], json!(2));
+    let sim = user.ok(
+        0,
+        &[
+            "gateway",
+            "simulate",
+            "--devices",
+            "1",
+            "--rate",
+            "2",
+            "--duration",
+            "3",
+            "--from",
+            "dave",
+            "--owner",
+            "alice",
+        ],
+    );
+    assert_eq!(sim["commands_answered"], 1, "{sim}");
+    let reply = queried(&user, 1, &monitor, "reply_of", json!({ "id": 2 }));
+    assert_eq!(reply[0], json!(0), "done: {reply}");
+    for i in 0..4 {
+        let all = user.ok(i, &["device", "commands", &simulated]);
+        assert_eq!(all[0]["state"], "answered");
+        assert_eq!(all[0]["value"]["done"], "set-interval");
     }
 }

@@ -433,6 +433,24 @@ fn module(
         })
     })?;
     m.register_blocking_method("bot_getBlock", |p, s, _| block_by(&s, &one::<Value>(&p)?))?;
+    m.register_blocking_method("bot_getEvents", |p, s, _| -> RpcResult {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct EventsAt {
+            height: u64,
+            contract: Option<String>,
+            name: Option<String>,
+        }
+        // Every receipt's events: the transactions', then the commands timed out at its end.
+        let q = one::<EventsAt>(&p)?;
+        let contract = q.contract.as_deref().map(parse_address).transpose()?;
+        Ok(Value::Array(events_matching(
+            &s.chain,
+            q.height,
+            contract,
+            q.name.as_deref(),
+        )))
+    })?;
     m.register_blocking_method("bot_query", |p, s, _| query(&s, one::<QueryParams>(&p)?))?;
     m.register_blocking_method("bot_getAbi", |p, s, _| -> RpcResult {
         let contract = parse_address(&one::<String>(&p)?)?;

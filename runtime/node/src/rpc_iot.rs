@@ -87,7 +87,9 @@ struct Audit {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Commands {
-    device: String,
+    /// One device's commands, or those of every device behind `gateway`.
+    device: Option<String>,
+    gateway: Option<String>,
     from: Option<u64>,
     #[serde(default)]
     pending: bool,
@@ -215,12 +217,32 @@ pub fn register(m: &mut RpcModule<RpcState>) -> Result<(), jsonrpsee::core::Regi
     })?;
     m.register_blocking_method("bot_getCommands", |p, s, _| -> RpcResult {
         let q: Commands = named(&p, "bot_getCommands")?;
-        let device = parse_address(&q.device)?;
         let view = s.chain.view().map_err(node)?;
-        let commands = view
-            .commands(&device, q.from.unwrap_or(0), q.pending, page(q.limit))
-            .map_err(node)?;
-        Ok(Value::Array(commands.iter().map(command_json).collect()))
+        let limit = page(q.limit);
+        let devices = match (address(&q.device)?, address(&q.gateway)?) {
+            (Some(device), None) => vec![device],
+            (None, Some(gateway)) => {
+                let filter = DeviceFilter {
+                    gateway: Some(&gateway),
+                    ..Default::default()
+                };
+                let behind = view.devices(filter, None, 10_000).map_err(node)?;
+                behind.iter().map(|d| d.id).collect()
+            }
+            _ => return Err(bad("bot_getCommands: give `device` or `gateway`")),
+        };
+        let mut out = Vec::new();
+        for device in devices {
+            let left = limit - out.len();
+            let commands = view
+                .commands(&device, q.from.unwrap_or(0), q.pending, left)
+                .map_err(node)?;
+            out.extend(commands.iter().map(command_json));
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(Value::Array(out))
     })?;
     m.register_blocking_method("bot_getCommand", |p, s, _| -> RpcResult {
         let q: CommandId = named(&p, "bot_getCommand")?;
