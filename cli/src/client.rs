@@ -238,7 +238,7 @@ fn keys_dir() -> PathBuf {
     bot_home().join("keys")
 }
 
-/// The key called `name`: from the key store, or a devnet account's.
+/// The key called `name`: from the key store, a devnet account's, or a secp256k1 device's own.
 pub fn key(name: &str) -> Result<Keypair> {
     let path = keys_dir().join(format!("{name}.key"));
     if let Ok(text) = std::fs::read_to_string(&path) {
@@ -250,8 +250,20 @@ pub fn key(name: &str) -> Result<Keypair> {
     if DEV_ACCOUNTS.contains(&name) {
         return Ok(Keypair::dev(name));
     }
+    // A secp256k1 device key is also the device's own account key.
+    if crate::device_keys::exists(name) {
+        let device = crate::device_keys::load(name)?;
+        if let Some(account) = Keypair::from_secret(&device.secret())
+            .filter(|_| device.kind() == bot_chain::iot::KeyType::Secp256k1)
+        {
+            return Ok(account);
+        }
+        bail!(
+            "device `{name}` has a P-256 key, which cannot sign transactions: send for it from its gateway"
+        );
+    }
     bail!(
-        "no key `{name}`: create it with `cargo bot keys new {name}`, or use a devnet account ({})",
+        "no key `{name}`: create it with `cargo bot keys new {name}`, use a devnet account ({}), or a secp256k1 device's name",
         DEV_ACCOUNTS.join(", ")
     )
 }

@@ -14,57 +14,13 @@
 //! an unanswered command times out; the simulator answers what its devices are sent; and the
 //! bad paths (a device of another owner, a gateway not its own, a second or late answer).
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 mod common;
 
-use common::{cli_at, height, ok_json, refused, start_devnet, wait_for};
-
-/// The CLI with the test's own home (device keys), against validator `i % 4`.
-struct User<'a> {
-    home: &'a Path,
-    rpcs: &'a [String],
-}
-
-impl User<'_> {
-    fn run(&self, i: usize, args: &[&str]) -> std::process::Output {
-        cli_at(self.home, &self.rpcs[i % self.rpcs.len()], args)
-    }
-
-    /// Runs a command that must succeed; when it committed something, waits until every
-    /// validator has that block, so the next step may read from any of them.
-    fn ok(&self, i: usize, args: &[&str]) -> Value {
-        let out = ok_json(&self.run(i, args));
-        let committed = match out.get("tx_hash") {
-            Some(_) => out["height"].as_u64(),
-            None => out["last_height"].as_u64(),
-        };
-        if let Some(h) = committed {
-            wait_for(
-                "every validator at the committed block",
-                Duration::from_secs(60),
-                || self.rpcs.iter().all(|r| height(r) >= h),
-            );
-        }
-        out
-    }
-
-    /// Runs a command that must be refused; its message.
-    fn refused(&self, i: usize, args: &[&str]) -> String {
-        refused(&self.run(i, args))
-    }
-}
-
-fn event<'a>(receipt: &'a Value, name: &str) -> &'a Value {
-    receipt["events"]
-        .as_array()
-        .and_then(|es| es.iter().find(|e| e["name"] == name))
-        .map(|e| &e["data"])
-        .unwrap_or_else(|| panic!("no `{name}` event in {receipt}"))
-}
+use common::{User, event, height, ok_json, queried, refused, start_devnet, wait_for};
 
 #[test]
 fn the_clause_10_procedures_run_end_to_end_and_bad_paths_change_nothing() {
@@ -629,12 +585,6 @@ fn the_clause_10_procedures_run_end_to_end_and_bad_paths_change_nothing() {
             1
         );
     }
-}
-
-/// The `result` of a `cargo bot query`.
-fn queried(user: &User<'_>, i: usize, contract: &str, method: &str, args: Value) -> Value {
-    let out = user.ok(i, &["query", contract, method, "--args", &args.to_string()]);
-    out["result"].clone()
 }
 
 #[test]

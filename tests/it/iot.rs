@@ -714,7 +714,7 @@ fn grants_over_devices_belong_to_the_device_owner() {
 }
 
 #[test]
-fn on_a_consortium_chain_a_registered_device_sends_its_readings_and_nothing_else() {
+fn on_a_consortium_chain_a_registered_device_sends_its_readings_and_calls_and_nothing_else() {
     let mut net = Net::new(genesis(Mode::Consortium));
     let owner = Keypair::dev("dev0");
     let thermo = DeviceSigner::dev(KeyType::Secp256k1, "thermo");
@@ -745,6 +745,32 @@ fn on_a_consortium_chain_a_registered_device_sends_its_readings_and_nothing_else
         net.block(vec![transfer]).is_empty(),
         "left out of the block"
     );
+    // It may call contracts while it is active (devices deal with services, Appendix II.4).
+    net.nonces.insert(account.address(), 1);
+    let monitor = deploy(&mut net, &owner, "monitor");
+    let id = thermo.public().device_id();
+    let describe = |net: &mut Net| {
+        net.tx(
+            &account,
+            call(monitor, "describe", borsh::to_vec(&id).unwrap()),
+        )
+    };
+    let tx = describe(&mut net);
+    net.a.chain.check_tx(&tx).expect("admitted");
+    assert!(net.block(vec![tx]).remove(0).is_ok());
+    net.ok(
+        &owner,
+        IotTx::UpdateDevice {
+            device: id,
+            status: Some(DeviceStatus::Suspended),
+            metadata: None,
+        },
+    );
+    let tx = describe(&mut net);
+    assert!(matches!(
+        net.a.chain.check_tx(&tx),
+        Err(bot_chain::ChainError::NotPermitted(_))
+    ));
 }
 
 /// Uploads and instantiates `name` (built from tests/contracts) with `new()`; its address.

@@ -186,3 +186,118 @@ pub fn block_time(rpc: &str) -> u64 {
         .map(|b| b["time_ms"].as_u64().unwrap_or(0))
         .unwrap_or(0)
 }
+
+/// The CLI with a test's own home (device keys), against validator `i % n` of a devnet.
+pub struct User<'a> {
+    pub home: &'a Path,
+    pub rpcs: &'a [String],
+}
+
+impl User<'_> {
+    pub fn run(&self, i: usize, args: &[&str]) -> Output {
+        cli_at(self.home, &self.rpcs[i % self.rpcs.len()], args)
+    }
+
+    /// Runs a command that must succeed; when it committed something, waits until every
+    /// validator has that block, so the next step may read from any of them.
+    pub fn ok(&self, i: usize, args: &[&str]) -> Value {
+        let out = ok_json(&self.run(i, args));
+        let committed = match out.get("tx_hash") {
+            Some(_) => out["height"].as_u64(),
+            None => out["last_height"].as_u64(),
+        };
+        if let Some(h) = committed {
+            wait_for(
+                "every validator at the committed block",
+                Duration::from_secs(60),
+                || self.rpcs.iter().all(|r| height(r) >= h),
+            );
+        }
+        out
+    }
+
+    /// Runs a command that must be refused; its message.
+    pub fn refused(&self, i: usize, args: &[&str]) -> String {
+        refused(&self.run(i, args))
+    }
+
+    /// Calls `method` on `contract` with JSON `args` as `from`; the receipt.
+    pub fn call(&self, i: usize, contract: &str, method: &str, args: Value, from: &str) -> Value {
+        let args = args.to_string();
+        self.ok(
+            i,
+            &["call", contract, method, "--args", &args, "--from", from],
+        )
+    }
+
+    /// Like [`User::call`], for a call that must be refused; its message.
+    pub fn call_refused(
+        &self,
+        i: usize,
+        contract: &str,
+        method: &str,
+        args: Value,
+        from: &str,
+    ) -> String {
+        let args = args.to_string();
+        self.refused(
+            i,
+            &["call", contract, method, "--args", &args, "--from", from],
+        )
+    }
+
+    /// The decoded result of a read-only `method` of `contract`.
+    pub fn query(&self, i: usize, contract: &str, method: &str, args: Value) -> Value {
+        queried(self, i, contract, method, args)
+    }
+
+    /// Deploys a contract built from this repository; its address.
+    pub fn deploy(&self, i: usize, name: &str, init_args: Value, from: &str) -> String {
+        let wasm = bot_tests::contracts_dir().join(format!("{name}.wasm"));
+        let out = self.ok(
+            i,
+            &[
+                "deploy",
+                wasm.to_str().unwrap(),
+                "--init",
+                "new",
+                "--init-args",
+                &init_args.to_string(),
+                "--from",
+                from,
+            ],
+        );
+        out["address"].as_str().unwrap().to_string()
+    }
+
+    /// The address of a key (a devnet account or a stored key).
+    pub fn address(&self, name: &str) -> String {
+        let out = self.ok(0, &["keys", "show", name]);
+        out["address"].as_str().unwrap().to_string()
+    }
+}
+
+/// The data of the first event called `name` in a receipt.
+pub fn event<'a>(receipt: &'a Value, name: &str) -> &'a Value {
+    receipt["events"]
+        .as_array()
+        .and_then(|es| es.iter().find(|e| e["name"] == name))
+        .map(|e| &e["data"])
+        .unwrap_or_else(|| panic!("no `{name}` event in {receipt}"))
+}
+
+/// The `result` of a `cargo bot query`.
+pub fn queried(user: &User<'_>, i: usize, contract: &str, method: &str, args: Value) -> Value {
+    let out = user.ok(i, &["query", contract, method, "--args", &args.to_string()]);
+    out["result"].clone()
+}
+
+/// A devnet of `nodes` validators that has made its first blocks.
+pub fn started_devnet(dir: &Path, nodes: usize) -> Devnet {
+    let devnet = start_devnet(dir, nodes);
+    let rpc = devnet.rpcs[0].clone();
+    wait_for("the first blocks", Duration::from_secs(90), || {
+        height(&rpc) >= 2
+    });
+    devnet
+}

@@ -13,7 +13,7 @@ use bot_state::{Changes, Snapshot};
 use sha2::{Digest, Sha256};
 
 use crate::genesis::{Access, Params, Permission};
-use crate::iot::{CallbackRun, Command, IotExec, IotTx, Refused, contract_view};
+use crate::iot::{CallbackRun, Command, DeviceStatus, IotExec, IotTx, Refused, contract_view};
 use crate::layout::{self, AccountState};
 use crate::receipt::{Receipt, ReceiptEvent, TxError};
 use crate::tx::{Checked, SignedTx, TxKind, intrinsic_gas};
@@ -275,8 +275,9 @@ pub fn contract_address(creator: &Address, code: &Hash, salt: &[u8]) -> Address 
 }
 
 /// Whether `signer` may send `kind`: anyone on an open chain; on a consortium chain the listed
-/// accounts, and a registered device's own account its readings (a device is an identity of
-/// its own once its owner registered it, Y.4464 10.6 a).
+/// accounts, and a registered device's own account its readings, its answers to commands and
+/// calls to contracts while it is active (a device is an identity of its own once its owner
+/// registered it, Y.4464 10.6 a, and deals with other devices and services, Appendix II.4).
 pub(crate) fn permitted(
     view: &BlockView,
     access: &Access,
@@ -290,6 +291,10 @@ pub(crate) fn permitted(
         TxKind::Iot(IotTx::Report { device, .. } | IotTx::Respond { device, .. }) => view
             .device(device)?
             .is_some_and(|d| d.key.account() == Some(*signer)),
+        // A secp256k1 device's id is its account's address.
+        TxKind::Call { .. } => view
+            .device(signer)?
+            .is_some_and(|d| d.key.account() == Some(*signer) && d.status == DeviceStatus::Active),
         _ => false,
     })
 }
