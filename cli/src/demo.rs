@@ -112,7 +112,8 @@ pub fn run() -> Result<Vec<Step>> {
 
 /// The devnet half of the demo: a new devnet of `nodes` validators in a temporary folder, the
 /// counter deployed through it, called from two accounts and queried, then the IoT flow of
-/// [`crate::demo_iot`]; what each step returned.
+/// [`crate::demo_iot`] and the device-sociability example of [`crate::demo_sociability`]; what
+/// each step returned.
 pub fn on_devnet(wasm: &std::path::Path, nodes: usize) -> Result<serde_json::Value> {
     use serde_json::json;
     let dir = tempfile::tempdir()?;
@@ -160,6 +161,10 @@ pub fn on_devnet(wasm: &std::path::Path, nodes: usize) -> Result<serde_json::Val
         )?;
         let (q, _) = crate::chain_cmds::query(&rpc, &address, "get", None)?;
         let iot = crate::demo_iot::run(&rpc, &address)?;
+        let contracts = wasm
+            .parent()
+            .ok_or_else(|| anyhow::anyhow!("{} has no folder", wasm.display()))?;
+        let sociability = crate::demo_sociability::run(&rpc, contracts)?;
         let status = rpc.status()?;
         Ok(json!({
             "validators": devnet.rpcs.len(),
@@ -167,6 +172,7 @@ pub fn on_devnet(wasm: &std::path::Path, nodes: usize) -> Result<serde_json::Val
             "calls": [a, b],
             "query": q,
             "iot": iot,
+            "sociability": sociability,
             "status": status,
         }))
     })();

@@ -5,18 +5,78 @@
 //! nothing to `~/.bot`.
 
 use anyhow::{Result, bail};
-use bot_chain::iot::{AccessPolicy, IotTx, KeyType, Right, reading_digest, registration_digest};
+use bot_chain::iot::{
+    AccessPolicy, DeviceSigner, IotTx, KeyType, Right, reading_digest, registration_digest,
+};
 use bot_chain::{Keypair, TxKind};
 use bot_engine::Address;
 use serde_json::{Value, json};
 
 use crate::client::{self, Rpc};
 
-fn ok(what: &str, receipt: Value) -> Result<Value> {
+pub(crate) fn ok(what: &str, receipt: Value) -> Result<Value> {
     if receipt["status"] != "ok" {
         bail!("{what} failed: {}", receipt["error"]["message"]);
     }
     Ok(receipt)
+}
+
+/// A device with its own secp256k1 key, kept in memory, registered on the chain.
+pub(crate) struct OwnDevice {
+    pub signer: DeviceSigner,
+    pub id: Address,
+    /// Its key as an account: it sends its own readings, answers and calls.
+    pub account: Keypair,
+    pub registered: Value,
+}
+
+impl OwnDevice {
+    /// Makes a key and has `owner` register it as a `kind` device.
+    pub fn register(rpc: &Rpc, owner: &Keypair, kind: &str, metadata: &str) -> Result<OwnDevice> {
+        let signer = crate::device_keys::generate(KeyType::Secp256k1)?;
+        let key = signer.public();
+        let id = key.device_id();
+        let proof = signer.sign(&registration_digest(
+            &rpc.chain_id()?,
+            &key,
+            &owner.address(),
+            None,
+        ));
+        let register = IotTx::RegisterDevice {
+            key,
+            kind: kind.into(),
+            metadata: metadata.into(),
+            owner: None,
+            gateway: None,
+            proof,
+        };
+        let registered = ok(
+            &format!("registering the {kind}"),
+            rpc.transact(owner, TxKind::Iot(register), None)?,
+        )?;
+        let account = Keypair::from_secret(&signer.secret())
+            .ok_or_else(|| anyhow::anyhow!("a secp256k1 device key is an account key"))?;
+        Ok(OwnDevice {
+            signer,
+            id,
+            account,
+            registered,
+        })
+    }
+
+    /// Its reading number `counter` of `stream`, signed.
+    pub fn report(&self, chain_id: &str, stream: &str, counter: u64, data: Vec<u8>) -> TxKind {
+        let signature = self
+            .signer
+            .sign(&reading_digest(chain_id, &self.id, stream, counter, &data));
+        TxKind::Iot(IotTx::Report {
+            device: self.id,
+            stream: stream.into(),
+            counter,
+            data,
+            signature,
+        })
+    }
 }
 
 /// Runs the flow against `counter` (deployed by alice); what each step returned.
@@ -26,56 +86,20 @@ pub fn run(rpc: &Rpc, counter: &str) -> Result<Value> {
     let chain_id = rpc.chain_id()?;
     let counter: Address = counter.parse().map_err(anyhow::Error::msg)?;
 
-    let thermo = crate::device_keys::generate(KeyType::Secp256k1)?;
-    let key = thermo.public();
-    let id = key.device_id();
-    let proof = thermo.sign(&registration_digest(
-        &chain_id,
-        &key,
-        &alice.address(),
-        None,
-    ));
-    let register = IotTx::RegisterDevice {
-        key,
-        kind: "thermometer".into(),
-        metadata: r#"{"room":"lab"}"#.into(),
-        owner: None,
-        gateway: None,
-        proof,
-    };
-    let registered = ok(
-        "registering the thermometer",
-        rpc.transact(&alice, TxKind::Iot(register), None)?,
-    )?;
-
-    // The device sends its own readings from its own account.
-    let device_account = Keypair::from_secret(&thermo.secret())
-        .ok_or_else(|| anyhow::anyhow!("a secp256k1 device key is an account key"))?;
+    let thermo = OwnDevice::register(rpc, &alice, "thermometer", r#"{"room":"lab"}"#)?;
+    let (id, registered, device_account) = (thermo.id, thermo.registered.clone(), &thermo.account);
     let report = |counter: u64, celsius: f64| {
         let data = json!({ "celsius": celsius }).to_string().into_bytes();
-        let signature = thermo.sign(&reading_digest(
-            &chain_id,
-            &id,
-            "temperature",
-            counter,
-            &data,
-        ));
-        TxKind::Iot(IotTx::Report {
-            device: id,
-            stream: "temperature".into(),
-            counter,
-            data,
-            signature,
-        })
+        thermo.report(&chain_id, "temperature", counter, data)
     };
     let mut readings = Vec::new();
     for (n, celsius) in [(1, 21.5), (2, 21.7), (3, 22.0)] {
         readings.push(ok(
             "a reading",
-            rpc.transact(&device_account, report(n, celsius), None)?,
+            rpc.transact(device_account, report(n, celsius), None)?,
         )?);
     }
-    let replay = match rpc.transact(&device_account, report(3, 99.0), None) {
+    let replay = match rpc.transact(device_account, report(3, 99.0), None) {
         Ok(r) => bail!("a replayed reading was accepted: {r}"),
         Err(e) => e.to_string(),
     };

@@ -10,6 +10,7 @@ pub mod check;
 pub mod client;
 pub mod demo;
 pub mod demo_iot;
+pub mod demo_sociability;
 pub mod device_keys;
 pub mod devnet;
 pub mod gateway_sim;

@@ -897,6 +897,52 @@ fn demo(json: bool, nodes: usize) -> Result<ExitCode> {
     );
     println!();
     println!(
+        "== 4. device sociability (Y.4464 Appendix II.4): a washing machine buys detergent =="
+    );
+    let so = &d["sociability"];
+    println!(
+        "stores A (bob, 9) and B (carol, 7); alice's washer {} and its agent {}",
+        so["washer"].as_str().unwrap_or_default(),
+        so["agent"].as_str().unwrap_or_default()
+    );
+    println!(
+        "rules: below 200 ml, 1 bottle, at most 8; the agent may read the level and command the washer"
+    );
+    println!(
+        "washer reports 900 ml, check  -> {}   gas {}",
+        so["full_check"]["result"], so["full_check"]["gas_used"]
+    );
+    let bought = &so["low_check"]["result"];
+    println!(
+        "washer reports 150 ml, check  -> ordered from {} at {}   gas {}",
+        if bought["store"] == so["store_b"] {
+            "B"
+        } else {
+            "A"
+        },
+        bought["price"],
+        so["low_check"]["gas_used"]
+    );
+    println!(
+        "command to the washer         -> #{} {} {}",
+        so["command"]["id"],
+        so["command"]["command"].as_str().unwrap_or_default(),
+        so["command"]["payload_value"]
+    );
+    println!(
+        "washer answers (signed)       -> acknowledged {}, callback gas {}",
+        so["last_purchase"]["acknowledged"],
+        so["acknowledged"]["events"]
+            .as_array()
+            .and_then(|es| es.iter().find(|e| e["name"] == "command.callback"))
+            .map_or(serde_json::Value::Null, |e| e["data"]["gas_used"].clone())
+    );
+    println!(
+        "agent's credit at store B     -> {}",
+        so["agent_credit_at_b"]
+    );
+    println!();
+    println!(
         "chain at height {}, app hash {}",
         d["status"]["height"],
         d["status"]["app_hash"].as_str().unwrap_or_default()
