@@ -9,12 +9,7 @@ use serde_json::{Value, json};
 
 mod common;
 
-use common::{User, event, started_devnet};
-
-fn devnet_user(dir: &tempfile::TempDir) -> (common::Devnet, std::path::PathBuf) {
-    let devnet = started_devnet(&dir.path().join("devnet"), 4);
-    (devnet, dir.path().join("user"))
-}
+use common::{User, devnet_with_home, event};
 
 /// A device with its own secp256k1 key, registered by `owner`; its id.
 fn register(user: &User<'_>, name: &str, kind: &str, owner: &str) -> String {
@@ -37,8 +32,7 @@ fn report(user: &User<'_>, i: usize, device: &str, stream: &str, data: Value) {
 
 #[test]
 fn supply_chain_parties_move_parts_into_a_bike_and_a_granted_consumer_traces_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let (devnet, home) = devnet_user(&dir);
+    let (_dir, devnet, home) = devnet_with_home();
     let user = User {
         home: &home,
         rpcs: &devnet.rpcs,
@@ -182,8 +176,7 @@ fn supply_chain_parties_move_parts_into_a_bike_and_a_granted_consumer_traces_it(
 
 #[test]
 fn ddos_a_hijacked_light_is_blocked_once_its_own_gateway_confirms_until_its_key_is_rotated() {
-    let dir = tempfile::tempdir().unwrap();
-    let (devnet, home) = devnet_user(&dir);
+    let (_dir, devnet, home) = devnet_with_home();
     let user = User {
         home: &home,
         rpcs: &devnet.rpcs,
@@ -285,8 +278,7 @@ fn ddos_a_hijacked_light_is_blocked_once_its_own_gateway_confirms_until_its_key_
 
 #[test]
 fn its_a_navigator_buys_signed_vehicle_readings_and_the_vehicles_owner_earns_the_tokens() {
-    let dir = tempfile::tempdir().unwrap();
-    let (devnet, home) = devnet_user(&dir);
+    let (_dir, devnet, home) = devnet_with_home();
     let user = User {
         home: &home,
         rpcs: &devnet.rpcs,
@@ -380,8 +372,7 @@ fn its_a_navigator_buys_signed_vehicle_readings_and_the_vehicles_owner_earns_the
 
 #[test]
 fn sociability_a_washing_machine_buys_detergent_from_the_cheaper_store_under_its_owners_rules() {
-    let dir = tempfile::tempdir().unwrap();
-    let (devnet, home) = devnet_user(&dir);
+    let (_dir, devnet, home) = devnet_with_home();
     let user = User {
         home: &home,
         rpcs: &devnet.rpcs,

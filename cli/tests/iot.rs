@@ -20,17 +20,12 @@ use serde_json::{Value, json};
 
 mod common;
 
-use common::{User, event, height, ok_json, queried, refused, start_devnet, wait_for};
+use common::{User, devnet_with_home, event, height, ok_json, queried, refused, wait_for};
 
 #[test]
 fn the_clause_10_procedures_run_end_to_end_and_bad_paths_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("user");
-    let devnet = start_devnet(&dir.path().join("devnet"), 4);
+    let (_dir, devnet, home) = devnet_with_home();
     let rpc0 = devnet.rpcs[0].clone();
-    wait_for("the first blocks", Duration::from_secs(90), || {
-        height(&rpc0) >= 2
-    });
     let user = User {
         home: &home,
         rpcs: &devnet.rpcs,
@@ -589,13 +584,7 @@ fn the_clause_10_procedures_run_end_to_end_and_bad_paths_change_nothing() {
 
 #[test]
 fn commands_go_to_devices_and_their_signed_answers_or_timeouts_come_back_to_the_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("user");
-    let devnet = start_devnet(&dir.path().join("devnet"), 4);
-    let rpc0 = devnet.rpcs[0].clone();
-    wait_for("the first blocks", Duration::from_secs(90), || {
-        height(&rpc0) >= 2
-    });
+    let (_dir, devnet, home) = devnet_with_home();
     let user = User {
         home: &home,
         rpcs: &devnet.rpcs,

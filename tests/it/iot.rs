@@ -96,6 +96,21 @@ impl Net {
         all
     }
 
+    /// The decoded result of a read-only `method` of `contract` on the committed state.
+    fn query<T: borsh::BorshDeserialize>(
+        &self,
+        contract: Address,
+        method: &str,
+        args: Vec<u8>,
+    ) -> T {
+        let out = self
+            .a
+            .chain
+            .query(contract, method, args, crate::chain::GAS)
+            .unwrap();
+        borsh::from_slice(&out.result.unwrap()).unwrap()
+    }
+
     fn device(&self, id: &Address) -> bot_chain::iot::Device {
         self.a
             .chain
@@ -817,18 +832,8 @@ fn a_service_contract_reads_device_data_under_its_grant_and_every_read_is_audite
     let audit = |net: &Net| net.a.chain.view().unwrap().audit(&id, 0, 100).unwrap();
 
     // The registry is public: any contract looks a device up (a view, no grant, no record).
-    let described = net
-        .a
-        .chain
-        .query(
-            monitor,
-            "describe",
-            borsh::to_vec(&id).unwrap(),
-            crate::chain::GAS,
-        )
-        .unwrap();
     let described: Option<([u8; 20], String, u8, u64)> =
-        borsh::from_slice(&described.result.unwrap()).unwrap();
+        net.query(monitor, "describe", borsh::to_vec(&id).unwrap());
     assert_eq!(
         described,
         Some((owner.address().0, "thermometer".to_string(), 0, 3))
@@ -927,17 +932,7 @@ fn a_service_contract_reads_device_data_under_its_grant_and_every_read_is_audite
 
     // And looks services up.
     let service = |net: &Net| -> Option<(String, bool)> {
-        let out = net
-            .a
-            .chain
-            .query(
-                monitor,
-                "service",
-                borsh::to_vec(&monitor).unwrap(),
-                crate::chain::GAS,
-            )
-            .unwrap();
-        borsh::from_slice(&out.result.unwrap()).unwrap()
+        net.query(monitor, "service", borsh::to_vec(&monitor).unwrap())
     };
     assert_eq!(service(&net), None);
     net.ok(
@@ -1000,17 +995,7 @@ fn a_service_commands_a_device_and_its_callback_gets_the_signed_answer_or_the_ti
         net.block(vec![tx])
     };
     let reply_of = |net: &Net, command: u64| -> Option<(u8, Vec<u8>, u64)> {
-        let out = net
-            .a
-            .chain
-            .query(
-                monitor,
-                "reply_of",
-                borsh::to_vec(&command).unwrap(),
-                crate::chain::GAS,
-            )
-            .unwrap();
-        borsh::from_slice(&out.result.unwrap()).unwrap()
+        net.query(monitor, "reply_of", borsh::to_vec(&command).unwrap())
     };
     let command = |net: &Net, device: &Address, n: u64| {
         net.a.chain.view().unwrap().command(device, n).unwrap()

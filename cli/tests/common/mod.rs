@@ -292,6 +292,15 @@ pub fn queried(user: &User<'_>, i: usize, contract: &str, method: &str, args: Va
     out["result"].clone()
 }
 
+/// A 4-validator devnet that has made its first blocks, in a temporary folder (deleted when
+/// dropped) that also holds the user's home (device keys).
+pub fn devnet_with_home() -> (tempfile::TempDir, Devnet, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = started_devnet(&dir.path().join("devnet"), 4);
+    let home = dir.path().join("user");
+    (dir, devnet, home)
+}
+
 /// A devnet of `nodes` validators that has made its first blocks.
 pub fn started_devnet(dir: &Path, nodes: usize) -> Devnet {
     let devnet = start_devnet(dir, nodes);
