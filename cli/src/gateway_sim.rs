@@ -105,7 +105,9 @@ fn answers(
         let data = json!({ "done": command["command"], "counter": device.counter }).to_string();
         let op =
             crate::iot_cmds::answer(&sender.chain_id, &device.signer, id, true, data.as_bytes());
-        txs.push(sender.sign(TxKind::Iot(op), GAS));
+        // The answer's transaction also carries the command's callback.
+        let callback_gas = command["callback_gas"].as_u64().unwrap_or(0);
+        txs.push(sender.sign(TxKind::Iot(op), GAS.saturating_add(callback_gas)));
     }
     Ok(txs)
 }

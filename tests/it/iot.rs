@@ -39,10 +39,15 @@ impl Net {
     }
 
     fn tx(&mut self, key: &Keypair, kind: TxKind) -> SignedTx {
+        self.tx_with_gas(key, kind, crate::chain::GAS)
+    }
+
+    fn tx_with_gas(&mut self, key: &Keypair, kind: TxKind, gas_limit: u64) -> SignedTx {
         let nonce = self.nonces.entry(key.address()).or_default();
-        let tx = sign(key, *nonce, kind);
+        let mut tx = sign(key, *nonce, kind).tx;
+        tx.gas_limit = gas_limit;
         *nonce += 1;
-        tx
+        SignedTx::sign(tx, key)
     }
 
     /// Commits one block of `txs`; the receipts (the transactions', then those of commands
@@ -1026,14 +1031,14 @@ fn a_service_commands_a_device_and_its_callback_gets_the_signed_answer_or_the_ti
     assert!(command(&net, &alien_id, 0).is_none());
 
     // Granted: the command is stored, announced, and recorded in the device's audit trail.
-    let r = send(&mut net, id, "calibrate", 5).remove(0);
+    let r = send(&mut net, id, "calibrate", 20).remove(0);
     assert!(r.is_ok(), "{:?}", r.error);
     assert_eq!(borsh::from_slice::<u64>(&r.result).unwrap(), 0);
     let sent_at = net.a.chain.height().unwrap();
     let c = command(&net, &id, 0).expect("stored");
     assert_eq!(
         (c.service, c.deadline, &c.state),
-        (monitor, sent_at + 4, &CommandState::Pending)
+        (monitor, sent_at + 19, &CommandState::Pending)
     );
     assert_eq!(c.payload, br#"{"offset":0.5}"#);
     assert!(r.events.iter().any(|e| e.name == "command.sent"));
@@ -1064,6 +1069,24 @@ fn a_service_commands_a_device_and_its_callback_gets_the_signed_answer_or_the_ti
         "not_found",
         "no command #7",
     );
+    // The answer's transaction carries the callback: its gas limit covers the callback's too.
+    let before = net.state_without_nonces();
+    let short = net.tx_with_gas(
+        &thermo_account,
+        TxKind::Iot(answer(&thermo, 0, true, b"done")),
+        20_000_000,
+    );
+    let r = net.block(vec![short]).remove(0);
+    let error = r.error.expect("refused");
+    assert_eq!(error.kind, "out_of_gas");
+    assert!(
+        error
+            .message
+            .contains("runs its callback with 30000000 gas"),
+        "{}",
+        error.message
+    );
+    assert_eq!(net.state_without_nonces(), before);
     let r = net.ok(&thermo_account, answer(&thermo, 0, true, b"done"));
     let names: Vec<&str> = r.events.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["command.answered", "replied", "command.callback"]);

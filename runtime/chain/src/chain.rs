@@ -294,7 +294,7 @@ impl Chain {
                 txs.push(tx);
             }
         }
-        receipts.extend(executor.expire()?);
+        receipts.extend(executor.expire(receipts.iter().map(|r| r.gas_used).sum())?);
         self.seal(head, height, time_ms, proposer, txs, receipts, &executor)
     }
 
@@ -353,7 +353,7 @@ impl Chain {
                 }
             }
         }
-        receipts.extend(executor.expire()?);
+        receipts.extend(executor.expire(receipts.iter().map(|r| r.gas_used).sum())?);
         let executed = self.seal(
             head,
             h.height,

@@ -542,15 +542,16 @@ impl Executor<'_> {
             TxKind::Iot(op) => {
                 let applied = self.iot(tx_hash, budget).run(signer, op)?;
                 let mut events = applied.events;
-                // An answer goes on to the command's callback, on the gas its sender paid.
+                // An answer goes on to the command's callback, with the gas its transaction
+                // reserved for it in full (the sender paid as much when it sent the command);
+                // the `command.callback` event says what it used.
                 if let (Some(command), IotTx::Respond { ok, data, .. }) = (applied.answered, op) {
                     let status = if *ok {
                         ReplyStatus::Done
                     } else {
                         ReplyStatus::Failed
                     };
-                    let (more, _) = self.deliver(&command, status, data.clone(), tx_hash)?;
-                    events.extend(more);
+                    events.extend(self.deliver(&command, status, data.clone(), tx_hash)?);
                 }
                 Effect {
                     gas: applied.gas,
@@ -710,14 +711,15 @@ impl Executor<'_> {
 
     /// Calls the callback of `command`, which ended as `reply` says, with the gas its sender
     /// paid. A failed callback keeps nothing it did, but the command stays ended; either way
-    /// a `command.callback` event says how it went. Returns the callback's events and gas.
+    /// a `command.callback` event says how it went (and what gas it used). Returns the
+    /// callback's events.
     fn deliver(
         &self,
         command: &Command,
         status: ReplyStatus,
         data: Vec<u8>,
         tx_hash: Hash,
-    ) -> Result<(Vec<ReceiptEvent>, u64), ChainError> {
+    ) -> Result<Vec<ReceiptEvent>, ChainError> {
         let request = CallRequest {
             contract: command.service,
             caller: Address::default(),
@@ -761,32 +763,41 @@ impl Executor<'_> {
             name: "command.callback".to_string(),
             data: borsh::to_vec(&run).unwrap_or_default(),
         });
-        Ok((events, effect.gas))
+        Ok(events)
     }
 
     /// Times out, at the end of the block, the pending commands whose deadline it is (or
-    /// was: at most [`MAX_TIMEOUTS_PER_BLOCK`] a block, the earliest deadlines and ids first),
-    /// and runs their callbacks. Each gets a receipt after the transactions' receipts, under
-    /// [`timeout_hash`] of its id, signed by no one (the zero address).
-    pub fn expire(&self) -> Result<Vec<Receipt>, ChainError> {
+    /// was), earliest deadlines and ids first, and runs their callbacks: at most
+    /// [`MAX_TIMEOUTS_PER_BLOCK`], and as many as the gas the block's transactions left under
+    /// its limit covers; the rest wait for the next block. Each gets a receipt after the
+    /// transactions' receipts, under [`timeout_hash`] of its id, signed by no one (the zero
+    /// address).
+    pub fn expire(&self, block_gas_used: u64) -> Result<Vec<Receipt>, ChainError> {
         let mut receipts = Vec::new();
+        // Callbacks get what the block's gas limit leaves after its transactions.
+        let mut gas_left = self.params.block_gas_limit.saturating_sub(block_gas_used);
         while receipts.len() < MAX_TIMEOUTS_PER_BLOCK {
-            let mut iot = self.iot([0; 32], u64::MAX);
+            let mut iot = self.iot([0; 32], gas_left);
+            let mark = self.view.mark();
             let command = match iot.expire_next() {
                 Ok(Some(command)) => command,
                 Ok(None) => break,
-                Err(Refused::Rule(e)) => return Err(ChainError::State(e.message)),
+                // Out of the block's gas: the rest wait for the next block.
+                Err(Refused::Rule(_)) => {
+                    self.view.rollback(mark);
+                    break;
+                }
                 Err(Refused::Local(e)) => return Err(e),
             };
             let tx_hash = timeout_hash(command.id);
-            let (mut events, gas) =
-                self.deliver(&command, ReplyStatus::TimedOut, Vec::new(), tx_hash)?;
+            let mut events = self.deliver(&command, ReplyStatus::TimedOut, Vec::new(), tx_hash)?;
+            gas_left = gas_left.saturating_sub(iot.gas_used);
             events.splice(0..0, iot.events);
             receipts.push(Receipt {
                 tx_hash,
                 signer: Address::default(),
                 error: None,
-                gas_used: gas,
+                gas_used: iot.gas_used,
                 result: Vec::new(),
                 contract: None,
                 events,

@@ -897,6 +897,18 @@ impl IotExec<'_> {
                 .into());
             }
         }
+        // The answer's transaction carries the callback, so a block's gas limit bounds the
+        // callbacks it runs: its gas limit must cover the callback's gas too.
+        if self.budget.saturating_sub(self.gas_used) < command.callback_gas {
+            return Err(error(
+                "out_of_gas",
+                format!(
+                    "answering command #{command_id} runs its callback with {} gas: the transaction's {} gas do not cover it",
+                    command.callback_gas, self.budget
+                ),
+            )
+            .into());
+        }
         let digest = response_digest(self.chain_id, id, command_id, ok, data);
         if !self.verify(&device.key, &digest, signature)? {
             return Err(error(
@@ -915,11 +927,14 @@ impl IotExec<'_> {
         self.put_borsh(key, &command)?;
         self.remove(layout::deadline(command.deadline, command_id))?;
         self.emit(*id, "command.answered", &command);
+        // The callback's gas, in full: the executor runs it next.
+        self.charge(command.callback_gas)?;
         Ok(command)
     }
 
     /// Times out the pending command with the earliest deadline (then the lowest id), if that
-    /// deadline is this block or before; returns it.
+    /// deadline is this block or before; returns it. Its callback's gas is charged here, so a
+    /// budget that does not cover it refuses (and the caller undoes the step).
     pub fn expire_next(&mut self) -> Step<Option<Command>> {
         let first = self.view.scan_prefix(layout::DEADLINES, None, false, 1)?;
         let Some((key, device)) = first.into_iter().next() else {
@@ -940,6 +955,8 @@ impl IotExec<'_> {
         let mut command = self
             .get::<Command>(&layout::command(&device, command_id))?
             .ok_or_else(corrupt)?;
+        // Its callback's gas, reserved before anything is written.
+        self.charge(command.callback_gas)?;
         command.state = CommandState::TimedOut {
             height: self.height,
         };
