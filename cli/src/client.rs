@@ -252,15 +252,7 @@ pub fn key(name: &str) -> Result<Keypair> {
     }
     // A secp256k1 device key is also the device's own account key.
     if crate::device_keys::exists(name) {
-        let device = crate::device_keys::load(name)?;
-        if let Some(account) = Keypair::from_secret(&device.secret())
-            .filter(|_| device.kind() == bot_chain::iot::KeyType::Secp256k1)
-        {
-            return Ok(account);
-        }
-        bail!(
-            "device `{name}` has a P-256 key, which cannot sign transactions: send for it from its gateway"
-        );
+        return crate::device_keys::account(&crate::device_keys::load(name)?);
     }
     bail!(
         "no key `{name}`: create it with `cargo bot keys new {name}`, use a devnet account ({}), or a secp256k1 device's name",

@@ -54,8 +54,7 @@ impl OwnDevice {
             &format!("registering the {kind}"),
             rpc.transact(owner, TxKind::Iot(register), None)?,
         )?;
-        let account = Keypair::from_secret(&signer.secret())
-            .ok_or_else(|| anyhow::anyhow!("a secp256k1 device key is an account key"))?;
+        let account = crate::device_keys::account(&signer)?;
         Ok(OwnDevice {
             signer,
             id,

@@ -94,3 +94,13 @@ pub fn resolve(text: &str) -> Result<Address> {
     }
     Ok(load(text)?.public().device_id())
 }
+
+/// The account a device's key signs transactions as: a secp256k1 device key is also an account
+/// key; a P-256 one cannot sign transactions, so its gateway sends for it.
+pub fn account(device: &DeviceSigner) -> Result<bot_chain::Keypair> {
+    bot_chain::Keypair::from_secret(&device.secret())
+        .filter(|_| device.kind() == KeyType::Secp256k1)
+        .ok_or_else(|| {
+            anyhow!("a P-256 device cannot sign transactions: its gateway sends for it (--gateway)")
+        })
+}

@@ -76,17 +76,19 @@ impl Sender<'_> {
 }
 
 /// Answers, as each device, the pending commands to the gateway's devices it has not answered
-/// yet: every simulated device does what it is asked and says so with its latest counter.
-fn answers(
+/// yet: every simulated device does what it is asked and says so with its latest counter. Each
+/// answer is signed and sent before the next, so a refused one leaves no gap in the nonces and
+/// is tried again at the next poll. The hash of the last answer sent.
+fn answer_commands(
     rpc: &Rpc,
     sender: &mut Sender<'_>,
     devices: &[SimDevice],
     by_id: &HashMap<Address, usize>,
     answered: &mut HashSet<u64>,
-) -> Result<Vec<SignedTx>> {
+) -> Result<Option<String>> {
     let q = json!({ "gateway": sender.key.address().to_string(), "pending": true, "limit": 1000 });
     let pending = rpc.call("bot_getCommands", json!([q]))?;
-    let mut txs = Vec::new();
+    let mut last = None;
     for command in pending.as_array().into_iter().flatten() {
         let (Some(id), Some(device)) = (
             command["id"].as_u64(),
@@ -99,7 +101,7 @@ fn answers(
         let Some(device) = by_id.get(&device).map(|i| &devices[*i]) else {
             continue;
         };
-        if !answered.insert(id) {
+        if answered.contains(&id) {
             continue;
         }
         let data = json!({ "done": command["command"], "counter": device.counter }).to_string();
@@ -107,9 +109,19 @@ fn answers(
             crate::iot_cmds::answer(&sender.chain_id, &device.signer, id, true, data.as_bytes());
         // The answer's transaction also carries the command's callback.
         let callback_gas = command["callback_gas"].as_u64().unwrap_or(0);
-        txs.push(sender.sign(TxKind::Iot(op), GAS.saturating_add(callback_gas)));
+        let tx = sender.sign(TxKind::Iot(op), GAS.saturating_add(callback_gas));
+        match rpc.send(&tx) {
+            Ok(hash) => {
+                answered.insert(id);
+                last = Some(hash);
+            }
+            Err(e) => {
+                sender.nonce -= 1;
+                eprintln!("an answer to command #{id} was refused: {e:#}");
+            }
+        }
     }
-    Ok(txs)
+    Ok(last)
 }
 
 pub fn simulate(rpc: &Rpc, sim: &Simulation, progress: bool) -> Result<Value> {
@@ -209,12 +221,9 @@ pub fn simulate(rpc: &Rpc, sim: &Simulation, progress: bool) -> Result<Value> {
     while start.elapsed() < sim.duration {
         if last_poll.elapsed() >= Duration::from_secs(1) {
             last_poll = Instant::now();
-            for tx in answers(rpc, &mut sender, &devices, &by_id, &mut answered)? {
-                if let Ok(hash) = rpc.send(&tx) {
-                    last_hash = Some(hash);
-                } else {
-                    sender.nonce -= 1;
-                }
+            if let Some(hash) = answer_commands(rpc, &mut sender, &devices, &by_id, &mut answered)?
+            {
+                last_hash = Some(hash);
             }
         }
         let now = Instant::now();

@@ -549,11 +549,7 @@ pub fn device(rpc: &Rpc, command: &DeviceCommand) -> Result<Output> {
 fn speaker(signer: &DeviceSigner, gateway: Option<&str>) -> Result<bot_chain::Keypair> {
     match gateway {
         Some(g) => client::key(g),
-        None => bot_chain::Keypair::from_secret(&signer.secret())
-            .filter(|_| signer.kind() == KeyType::Secp256k1)
-            .ok_or_else(|| {
-                anyhow!("a P-256 device cannot sign transactions: send for it with --gateway")
-            }),
+        None => device_keys::account(signer),
     }
 }
 

@@ -41,6 +41,10 @@ pub use crate::bindings::bot::contract::commands::{ReplyStatus, SendError};
 pub const DEFAULT_TIMEOUT_BLOCKS: u32 = 20;
 /// The most blocks a command may wait.
 pub const MAX_TIMEOUT_BLOCKS: u32 = 1000;
+/// The most bytes of a command's payload.
+pub const MAX_PAYLOAD: usize = 1024;
+/// The most bytes of a command's name and of its callback's.
+pub const MAX_NAME: usize = 64;
 /// Gas given to the callback unless [`Command::callback`] says otherwise.
 pub const DEFAULT_CALLBACK_GAS: u64 = 20_000_000;
 /// The callback method called unless [`Command::callback`] names another.

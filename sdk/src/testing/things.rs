@@ -204,12 +204,13 @@ pub(crate) mod host {
             callback: &str,
             callback_gas: u64,
         ) -> Result<u64, SendError> {
-            super::super::super::host::writable("commands.send");
-            check("command name", command.len(), 64);
-            check("callback method", callback.len(), 64);
-            if payload.len() > 1024 {
+            use crate::commands::{MAX_NAME, MAX_PAYLOAD};
+            crate::testing::host::writable("commands.send");
+            check("command name", command.len(), MAX_NAME);
+            check("callback method", callback.len(), MAX_NAME);
+            if payload.len() > MAX_PAYLOAD {
                 crate::runtime::abort(&format!(
-                    "command payload is {} bytes; the limit is 1024",
+                    "command payload is {} bytes; the limit is {MAX_PAYLOAD}",
                     payload.len()
                 ));
             }
