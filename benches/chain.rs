@@ -124,7 +124,8 @@ impl Pair {
             .proposer
             .chain
             .propose(txs, self.proposer.time(), Keypair::dev("v0").address())
-            .expect("proposes");
+            .expect("proposes")
+            .executed;
         assert_eq!(executed.block.txs.len(), count, "every transaction fits");
         executed
     }

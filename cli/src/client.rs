@@ -46,6 +46,9 @@ pub fn resolve_rpc(flag: Option<&str>) -> Result<String> {
         .ok_or_else(|| anyhow!("{} lists no validator", file.display()))
 }
 
+/// Requests in one JSON-RPC batch: a node's default limit (`rpc.max_batch` in node.json).
+pub const MAX_BATCH: usize = 32;
+
 /// A JSON-RPC 2.0 client over HTTP.
 pub struct Rpc {
     url: String,
@@ -164,8 +167,17 @@ impl Rpc {
         Ok(sent["tx_hash"].as_str().unwrap_or_default().to_string())
     }
 
-    /// Sends transactions in one JSON-RPC batch request; each gets its hash or the node's refusal.
+    /// Sends transactions in JSON-RPC batch requests (of at most [`MAX_BATCH`], what a node
+    /// serves by default); each gets its hash or the node's refusal.
     pub fn send_batch(&self, txs: &[&SignedTx]) -> Result<Vec<Result<String, RpcError>>> {
+        let mut out = Vec::with_capacity(txs.len());
+        for chunk in txs.chunks(MAX_BATCH) {
+            out.extend(self.send_one_batch(chunk)?);
+        }
+        Ok(out)
+    }
+
+    fn send_one_batch(&self, txs: &[&SignedTx]) -> Result<Vec<Result<String, RpcError>>> {
         let body: Vec<Value> = txs
             .iter()
             .enumerate()

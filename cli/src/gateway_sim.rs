@@ -137,6 +137,20 @@ pub fn simulate(rpc: &Rpc, sim: &Simulation, progress: bool) -> Result<Value> {
         Some(o) => client::key(o)?.address(),
         None => gateway.address(),
     };
+    if owner != gateway.address() {
+        let consent = json!({
+            "right": "register_devices",
+            "owner": owner.to_string(),
+            "grantee": gateway.address().to_string(),
+        });
+        if rpc.call("bot_checkGrant", json!([consent]))?["granted"] != json!(true) {
+            bail!(
+                "{owner} has not let gateway {} register devices in its name: the owner runs `cargo bot grant add --register-devices {owner} --to {} --from <owner>`",
+                gateway.address(),
+                gateway.address()
+            );
+        }
+    }
     let chain_id = rpc.chain_id()?;
     let nonce = rpc.call("bot_getAccount", json!([gateway.address().to_string()]))?["nonce"]
         .as_u64()
@@ -182,7 +196,7 @@ pub fn simulate(rpc: &Rpc, sim: &Simulation, progress: bool) -> Result<Value> {
         });
     }
     let registered = registrations.len();
-    for chunk in registrations.chunks(256) {
+    for chunk in registrations.chunks(client::MAX_BATCH * 8) {
         let refs: Vec<&SignedTx> = chunk.iter().collect();
         let hashes = rpc.send_batch(&refs)?;
         for hash in hashes {

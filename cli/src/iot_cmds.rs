@@ -199,26 +199,39 @@ pub struct RightArgs {
     call: Option<String>,
     #[arg(long, requires = "call")]
     method: Option<String>,
+    /// Register devices owned by this account, as their gateway (the owner's consent).
+    #[arg(long, group = "right", value_name = "OWNER")]
+    register_devices: Option<String>,
 }
 
 impl RightArgs {
     fn right(&self) -> Result<Right> {
-        Ok(match (&self.read, &self.command, &self.call) {
-            (Some(d), None, None) => Right::ReadData {
-                device: device_keys::resolve(d)?,
-                stream: self.stream.clone(),
+        Ok(
+            match (
+                &self.read,
+                &self.command,
+                &self.call,
+                &self.register_devices,
+            ) {
+                (Some(d), None, None, None) => Right::ReadData {
+                    device: device_keys::resolve(d)?,
+                    stream: self.stream.clone(),
+                },
+                (None, Some(d), None, None) => Right::Command {
+                    device: device_keys::resolve(d)?,
+                },
+                (None, None, Some(s), None) => Right::CallService {
+                    service: address(s)?,
+                    method: self.method.clone(),
+                },
+                (None, None, None, Some(owner)) => Right::RegisterDevices {
+                    owner: address(owner)?,
+                },
+                _ => bail!(
+                    "name the right with one of --read DEVICE, --command DEVICE, --call SERVICE, --register-devices OWNER"
+                ),
             },
-            (None, Some(d), None) => Right::Command {
-                device: device_keys::resolve(d)?,
-            },
-            (None, None, Some(s)) => Right::CallService {
-                service: address(s)?,
-                method: self.method.clone(),
-            },
-            _ => {
-                bail!("name the right with one of --read DEVICE, --command DEVICE, --call SERVICE")
-            }
-        })
+        )
     }
 }
 

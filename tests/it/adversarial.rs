@@ -136,3 +136,138 @@ fn out_of_bounds_pointers_are_refused_by_every_memory_reading_host_function() {
         );
     }
 }
+
+/// The module the devnet stopped on: its one function body lacks the `end` that closes it.
+/// Built from a valid module by dropping that byte and shortening the lengths around it.
+fn unclosed_body() -> Vec<u8> {
+    let wasm = wat::parse_str(
+        r#"(module
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 64))
+  (func (export "invoke") (param i32 i32 i32 i32) (result i32) (i32.const 0)))"#,
+    )
+    .unwrap();
+    // Walk the sections (id, LEB128 size: every size here fits one byte) to the code section.
+    let mut at = 8;
+    while wasm[at] != 10 {
+        at += 2 + wasm[at + 1] as usize;
+    }
+    let (size_at, count_at) = (at + 1, at + 2);
+    assert!(wasm[size_at] < 0x80 && wasm[count_at] == 2);
+    // The last body: its size byte, then its bytes, the last of which is its `end`.
+    let mut body = count_at + 1;
+    body += 1 + wasm[body] as usize;
+    assert_eq!(
+        *wasm.last().unwrap(),
+        0x0b,
+        "the module ends with the body's `end`"
+    );
+    let mut cut = wasm[..wasm.len() - 1].to_vec();
+    cut[size_at] -= 1;
+    cut[body] -= 1;
+    cut
+}
+
+#[test]
+fn a_function_body_left_open_is_refused_by_the_deploy_check_as_by_the_compilers() {
+    let wasm = unclosed_body();
+    assert!(wasm.len() < 100, "{} bytes", wasm.len());
+    let chain = Chain::new(Compiler::Cranelift);
+    let refused = chain.engine.validate(&wasm).unwrap_err().to_string();
+    assert!(
+        refused.contains("control frames remain at end of function body"),
+        "{refused}"
+    );
+    // `prepare` (validate, then compile) refuses it the same way, before any compiler sees it.
+    for compiler in [Compiler::Cranelift, Compiler::Singlepass] {
+        let chain = Chain::new(compiler);
+        let prepared = chain.engine.prepare(&wasm).expect("no engine failure");
+        assert_eq!(prepared.unwrap_err().to_string(), refused);
+    }
+}
+
+#[test]
+fn element_segments_and_tables_are_bounded() {
+    let segments = (0..1025)
+        .map(|_| "(elem (i32.const 0) func $f)")
+        .collect::<Vec<_>>()
+        .join("\n");
+    let wat = format!(
+        r#"(module
+  (memory (export "memory") 1)
+  (table 1 funcref)
+  (func $f)
+  {segments}
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 64))
+  (func (export "invoke") (param i32 i32 i32 i32) (result i32) (i32.const 0)))"#
+    );
+    let chain = Chain::new(Compiler::Cranelift);
+    let refused = chain
+        .engine
+        .validate(&wat::parse_str(&wat).unwrap())
+        .unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "module has 1025 element segments; the limit is 1024"
+    );
+}
+
+#[test]
+fn an_allocator_that_calls_the_host_is_refused_whichever_function_it_calls() {
+    for import in IMPORTS {
+        let ty = |t: &ValType| match t {
+            ValType::I32 => "i32",
+            ValType::I64 => "i64",
+        };
+        let params: Vec<&str> = import.params.iter().map(ty).collect();
+        let results: Vec<&str> = import.results.iter().map(ty).collect();
+        let args: Vec<&str> = import
+            .params
+            .iter()
+            .map(|t| match t {
+                ValType::I32 => "(i32.const 0)",
+                ValType::I64 => "(i64.const 0)",
+            })
+            .collect();
+        // The host allocates in the contract to hand it the method name: the allocator then
+        // calls the host function, which must be refused before it does anything.
+        let wat = format!(
+            r#"(module
+  (import "{}" "{}" (func $h (param {}) (result {})))
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 4096))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    (call $h {})
+    {}
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get 3)))
+    (local.get $p))
+  (func (export "invoke") (param i32 i32 i32 i32) (result i32)
+    (i32.const 0)))"#,
+            import.module,
+            import.name,
+            params.join(" "),
+            results.join(" "),
+            args.join(" "),
+            "drop ".repeat(results.len()),
+        );
+        let wasm = wat::parse_str(&wat).unwrap();
+        let what = format!("{}#{}", import.module, import.name);
+        let cranelift = run(&wasm, Compiler::Cranelift, 10_000_000);
+        let singlepass = run(&wasm, Compiler::Singlepass, 10_000_000);
+        assert_eq!(cranelift, singlepass, "{what}: backends differ");
+        let failure = cranelift.result.expect_err(&what);
+        assert_eq!(
+            failure.kind,
+            FailureKind::HostViolation,
+            "{what}: {failure}"
+        );
+        assert!(
+            failure
+                .message
+                .starts_with("cabi_realloc called a host function"),
+            "{what}: {failure}"
+        );
+    }
+}

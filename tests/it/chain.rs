@@ -56,7 +56,11 @@ pub(crate) fn call(contract: Address, method: &str, args: Vec<u8>) -> TxKind {
 /// Proposes on `proposer`, validates and commits on every node; returns the block.
 pub(crate) fn produce(nodes: &[&Node], txs: Vec<SignedTx>, time_ms: u64) -> (Block, Vec<Receipt>) {
     let proposer = Keypair::dev("validator0").address();
-    let executed = nodes[0].chain.propose(txs, time_ms, proposer).unwrap();
+    let executed = nodes[0]
+        .chain
+        .propose(txs, time_ms, proposer)
+        .unwrap()
+        .executed;
     let block = executed.block.clone();
     let receipts = executed.receipts.clone();
     for other in &nodes[1..] {
@@ -292,7 +296,8 @@ fn bad_transactions_are_refused_naming_the_rule_and_change_nothing() {
             1_700_000_050_000,
             Address::default(),
         )
-        .unwrap();
+        .unwrap()
+        .executed;
     assert_eq!(executed.block.txs.len(), 1);
 
     // A block carrying a bad transaction, or lying about its results, fails validation.

@@ -362,15 +362,30 @@ fn a_gateway_speaks_for_its_constrained_devices_and_no_other() {
         "unauthorized",
         "only the owner, or the gateway named for the device",
     );
-    net.ok(
-        &gateway,
-        register(
-            &gateway.address(),
-            &sensor,
-            Some(gateway.address()),
-            Some(owner.address()),
-        ),
+    // Named as its gateway, it still needs the owner's consent to add a device to its name.
+    let for_owner = register(
+        &gateway.address(),
+        &sensor,
+        Some(gateway.address()),
+        Some(owner.address()),
     );
+    net.refused(
+        &gateway,
+        for_owner.clone(),
+        "unauthorized",
+        "holds no grant to register devices owned by",
+    );
+    net.ok(
+        &owner,
+        IotTx::Grant {
+            right: Right::RegisterDevices {
+                owner: owner.address(),
+            },
+            grantee: gateway.address(),
+            expires_ms: None,
+        },
+    );
+    net.ok(&gateway, for_owner);
     let d = net.device(&id);
     assert_eq!(
         (d.owner, d.gateway),
@@ -663,6 +678,69 @@ fn a_granted_service_admits_its_grantees_until_expiry_and_records_every_call() {
 }
 
 #[test]
+fn a_contract_calling_a_granted_service_is_held_to_its_policy_and_audited() {
+    let mut net = Net::open();
+    let owner = Keypair::dev("dev0");
+    let user = Keypair::dev("dev1");
+    let counter = deploy_counter(&[&net.a, &net.b], &owner, 0, 0);
+    net.nonces.insert(owner.address(), 2);
+    net.ok(
+        &owner,
+        IotTx::RegisterService {
+            contract: counter,
+            name: "counter".into(),
+            description: "counts".into(),
+            policy: AccessPolicy::Granted,
+        },
+    );
+    // The user cannot call it, and calling it through a contract changes nothing: the
+    // contract is the caller, and it holds no grant either.
+    let relay = deploy(&mut net, &user, "monitor");
+    let through_relay = |net: &mut Net| {
+        let args = borsh::to_vec(&(counter, 1u64)).unwrap();
+        let tx = net.tx(&user, call(relay, "relay_increment", args));
+        net.block(vec![tx]).remove(0)
+    };
+    let r = through_relay(&mut net);
+    let error = r.error.expect("refused");
+    assert_eq!(
+        (error.kind.as_str(), error.code),
+        ("contract_error", Some(3))
+    );
+    assert!(
+        error
+            .message
+            .contains("may not call `increment` on service `counter`"),
+        "{}",
+        error.message
+    );
+    assert_eq!(crate::chain::get(&net.a, counter), 0);
+    // Granted to the contract, the call goes through and the trail names the contract.
+    net.ok(
+        &owner,
+        IotTx::Grant {
+            right: Right::CallService {
+                service: counter,
+                method: None,
+            },
+            grantee: relay,
+            expires_ms: None,
+        },
+    );
+    let r = through_relay(&mut net);
+    assert!(r.is_ok(), "{:?}", r.error);
+    assert!(r.events.iter().any(|e| e.name == "access.recorded"));
+    assert_eq!(crate::chain::get(&net.a, counter), 1);
+    let trail = net.a.chain.view().unwrap().audit(&counter, 0, 100).unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(
+        (trail[0].accessor, trail[0].granted_by),
+        (relay, Some(owner.address()))
+    );
+    assert_eq!(trail[0].action, "call increment");
+}
+
+#[test]
 fn grants_over_devices_belong_to_the_device_owner() {
     let mut net = Net::open();
     let owner = Keypair::dev("dev0");
@@ -734,6 +812,111 @@ fn grants_over_devices_belong_to_the_device_owner() {
 }
 
 #[test]
+fn a_transfer_ends_the_grants_the_old_owner_gave() {
+    let mut net = Net::open();
+    let (owner, reader, buyer) = (
+        Keypair::dev("dev0"),
+        Keypair::dev("dev1"),
+        Keypair::dev("dev2"),
+    );
+    let thermo = DeviceSigner::dev(KeyType::Secp256k1, "thermo");
+    let id = thermo.public().device_id();
+    net.ok(&owner, register(&owner.address(), &thermo, None, None));
+    let read = Right::ReadData {
+        device: id,
+        stream: None,
+    };
+    for right in [read.clone(), Right::Command { device: id }] {
+        net.ok(
+            &owner,
+            IotTx::Grant {
+                right,
+                grantee: reader.address(),
+                expires_ms: None,
+            },
+        );
+    }
+    let live = |net: &Net, right: &Right| {
+        let view = net.a.chain.view().unwrap();
+        let time = net.a.chain.head().unwrap().time_ms;
+        bot_chain::iot::check_grant(&view, right, &reader.address(), time).unwrap()
+    };
+    assert!(live(&net, &read).is_ok());
+    let r = net.ok(
+        &owner,
+        IotTx::TransferDevice {
+            device: id,
+            to: buyer.address(),
+        },
+    );
+    let revoked = r
+        .events
+        .iter()
+        .filter(|e| e.name == "grant.revoked")
+        .count();
+    assert_eq!(revoked, 2, "{:?}", r.events);
+    // Neither grant holds for the new owner's device, and the registry lists none.
+    assert!(live(&net, &read).is_err());
+    assert!(live(&net, &Right::Command { device: id }).is_err());
+    let view = net.a.chain.view().unwrap();
+    assert!(view.grants(&id, None, 10).unwrap().is_empty());
+    // The new owner grants afresh; the old one no longer may.
+    net.refused(
+        &owner,
+        IotTx::Grant {
+            right: read.clone(),
+            grantee: reader.address(),
+            expires_ms: None,
+        },
+        "unauthorized",
+        "only its owner",
+    );
+    net.ok(
+        &buyer,
+        IotTx::Grant {
+            right: read.clone(),
+            grantee: reader.address(),
+            expires_ms: None,
+        },
+    );
+    assert!(live(&net, &read).is_ok());
+}
+
+#[test]
+fn a_member_removed_from_the_consortium_silences_its_devices() {
+    let mut net = Net::new(genesis(Mode::Consortium));
+    let admin = Keypair::dev("dev0");
+    let owner = Keypair::dev("dev1");
+    let thermo = DeviceSigner::dev(KeyType::Secp256k1, "thermo");
+    let account = Keypair::from_secret(&thermo.secret()).unwrap();
+    net.ok(&owner, register(&owner.address(), &thermo, None, None));
+    net.ok(&account, report(&thermo, "temperature", 1, 1.0));
+    let permit = net.tx(
+        &admin,
+        TxKind::Permit {
+            account: owner.address(),
+            deploy: false,
+            transact: false,
+        },
+    );
+    assert!(net.block(vec![permit]).remove(0).is_ok());
+    // The device's own account speaks no more: neither readings nor calls are admitted.
+    let reading = net.tx(
+        &account,
+        TxKind::Iot(report(&thermo, "temperature", 2, 2.0)),
+    );
+    assert!(matches!(
+        net.a.chain.check_tx(&reading),
+        Err(bot_chain::ChainError::NotPermitted(_))
+    ));
+    let call = net.tx(&account, call(Address([1; 20]), "describe", Vec::new()));
+    assert!(matches!(
+        net.a.chain.check_tx(&call),
+        Err(bot_chain::ChainError::NotPermitted(_))
+    ));
+}
+
+#[test]
 fn on_a_consortium_chain_a_registered_device_sends_its_readings_and_calls_and_nothing_else() {
     let mut net = Net::new(genesis(Mode::Consortium));
     let owner = Keypair::dev("dev0");
@@ -797,7 +980,9 @@ fn on_a_consortium_chain_a_registered_device_sends_its_readings_and_calls_and_no
 fn deploy(net: &mut Net, key: &Keypair, name: &str) -> Address {
     let code = bot_tests::wasm(name);
     let hash = bot_engine::CodeHash::of(&code).0;
-    let upload = net.tx(key, TxKind::Upload { wasm: code });
+    // Uploading pays by the byte: what the code's size asks for, and some.
+    let gas = (code.len() as u64 + 4096) * bot_chain::Params::default().upload_byte_gas;
+    let upload = net.tx_with_gas(key, TxKind::Upload { wasm: code }, gas);
     let instantiate = net.tx(
         key,
         TxKind::Instantiate {

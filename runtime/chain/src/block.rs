@@ -48,6 +48,11 @@ impl Block {
         borsh::to_vec(self).unwrap_or_default()
     }
 
+    /// The length of [`Block::to_bytes`], without encoding it.
+    pub fn encoded_len(&self) -> usize {
+        borsh::object_length(self).unwrap_or(usize::MAX)
+    }
+
     pub fn from_bytes(bytes: &[u8]) -> Result<Block, String> {
         borsh::from_slice(bytes).map_err(|e| format!("not a block: {e}"))
     }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::block::{Block, Header, merkle_root};
 use crate::exec::{BlockView, Executor};
-use crate::genesis::{Genesis, Params};
+use crate::genesis::{BLOCK_OVERHEAD_BYTES, Genesis, Params};
 use crate::layout::{self, AccountState};
 use crate::receipt::Receipt;
 use crate::tx::{Checked, SignedTx};
@@ -32,6 +32,34 @@ impl std::fmt::Debug for Executed {
             .field("receipts", &self.receipts)
             .field("state_root", &hex::encode(self.prepared.root()))
             .finish()
+    }
+}
+
+/// A transaction [`Chain::check_tx`] let into the mempool: its signer, and the signer's next
+/// nonce on the chain now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Admitted {
+    pub signer: Address,
+    pub next_nonce: u64,
+}
+
+/// A block built by [`Chain::propose`], and what it left out for good.
+#[derive(Debug)]
+pub struct Proposal {
+    pub executed: Executed,
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A transaction a proposer left out for good, and why: the mempool drops it.
+#[derive(Debug)]
+pub struct LeftOut {
+    pub hash: Hash,
+    pub reason: ChainError,
+}
+
+impl LeftOut {
+    fn new(hash: Hash, reason: ChainError) -> LeftOut {
+        LeftOut { hash, reason }
     }
 }
 
@@ -228,8 +256,8 @@ impl Chain {
     }
 
     /// The checks before a transaction enters the mempool: stateless rules, a nonce not yet
-    /// used, and permission to transact. Returns the signer.
-    pub fn check_tx(&self, tx: &SignedTx) -> Result<Address, ChainError> {
+    /// used, and permission to transact.
+    pub fn check_tx(&self, tx: &SignedTx) -> Result<Admitted, ChainError> {
         let signer = self.check(tx)?.signer;
         let view = BlockView::new(self.db.snapshot()?);
         let account = view.account(&signer)?;
@@ -244,7 +272,10 @@ impl Chain {
         if !crate::exec::permitted(&view, &access, &signer, &tx.tx.kind)? {
             return Err(ChainError::NotPermitted(signer));
         }
-        Ok(signer)
+        Ok(Admitted {
+            signer,
+            next_nonce: account.nonce,
+        })
     }
 
     fn context(&self, height: u64, time_ms: u64) -> BlockContext {
@@ -255,54 +286,94 @@ impl Chain {
         }
     }
 
-    /// Builds the next block from `candidates` (in order): transactions that are invalid now
-    /// (bad signature, used or future nonce, over the block's gas) are left out.
+    /// Builds the next block from `candidates` (in order). A transaction that cannot be in it
+    /// now is left out: one that never can (it fails the stateless check, its nonce is used,
+    /// its signer may not transact, or executing it failed on this node) is reported in
+    /// [`Proposal::left_out`] for the mempool to drop; one the block has no room for (gas,
+    /// bytes, writes) or whose nonce is still ahead stays for a later block.
     pub fn propose(
         &self,
         candidates: Vec<SignedTx>,
         time_ms: u64,
         proposer: Address,
-    ) -> Result<Executed, ChainError> {
+    ) -> Result<Proposal, ChainError> {
         let head = self.head()?;
         let height = head.height + 1;
         let time_ms = time_ms.max(head.time_ms + 1);
-        let executor = Executor {
+        let executor = self.executor(height, time_ms)?;
+        let params = &self.params;
+        let mut txs = Vec::new();
+        let mut receipts = Vec::new();
+        let mut left_out = Vec::new();
+        let mut gas = 0u64;
+        let mut bytes = BLOCK_OVERHEAD_BYTES;
+        for tx in candidates {
+            if txs.len() >= params.max_block_txs as usize {
+                break;
+            }
+            let checked = match self.check(&tx) {
+                Ok(checked) => checked,
+                Err(e) => {
+                    left_out.push(LeftOut::new(tx.hash(), e));
+                    continue;
+                }
+            };
+            let Some(total) = gas
+                .checked_add(tx.tx.gas_limit)
+                .filter(|g| *g <= params.block_gas_limit)
+            else {
+                continue;
+            };
+            if bytes.saturating_add(checked.size) > params.max_block_bytes {
+                continue;
+            }
+            let mark = executor.view.mark();
+            match executor.apply(&tx, &checked) {
+                Ok(Ok(receipt)) => {
+                    if executor.view.pending_bytes() > params.max_block_write_bytes {
+                        executor.view.rollback(mark);
+                        continue;
+                    }
+                    gas = total;
+                    bytes += checked.size;
+                    receipts.push(receipt);
+                    txs.push(tx);
+                }
+                Ok(Err(skip)) => {
+                    if skip.is_final() {
+                        let reason = ChainError::Rejected(skip.reason(&checked.signer));
+                        left_out.push(LeftOut::new(checked.hash, reason));
+                    }
+                }
+                // Not the transaction's fault, but this node cannot execute it: leaving it
+                // out keeps the height going here, and other proposers include it.
+                Err(e) => {
+                    executor.view.rollback(mark);
+                    left_out.push(LeftOut::new(checked.hash, e));
+                }
+            }
+        }
+        receipts.extend(executor.expire(receipts.iter().map(|r| r.gas_used).sum())?);
+        let executed = self.seal(head, height, time_ms, proposer, txs, receipts, &executor)?;
+        Ok(Proposal { executed, left_out })
+    }
+
+    fn executor(&self, height: u64, time_ms: u64) -> Result<Executor<'_>, ChainError> {
+        Ok(Executor {
             engine: &self.engine,
             view: Arc::new(BlockView::new(self.db.snapshot()?)),
             block: self.context(height, time_ms),
             params: &self.params,
-        };
-        let mut txs = Vec::new();
-        let mut receipts = Vec::new();
-        let mut gas = 0u64;
-        for tx in candidates {
-            if txs.len() >= self.params.max_block_txs as usize {
-                break;
-            }
-            let Ok(checked) = self.check(&tx) else {
-                continue;
-            };
-            let Some(total) = gas
-                .checked_add(tx.tx.gas_limit)
-                .filter(|g| *g <= self.params.block_gas_limit)
-            else {
-                continue;
-            };
-            if let Ok(receipt) = executor.apply(&tx, &checked)? {
-                gas = total;
-                receipts.push(receipt);
-                txs.push(tx);
-            }
-        }
-        receipts.extend(executor.expire(receipts.iter().map(|r| r.gas_used).sum())?);
-        self.seal(head, height, time_ms, proposer, txs, receipts, &executor)
+        })
     }
 
     /// Re-executes a proposed block and checks every header field against the result: what a
-    /// validator does before voting for it.
+    /// validator does before voting for it. `Err` with [`ChainError::InvalidBlock`] if the
+    /// block breaks a rule; any other error is this node's own ([`ChainError::is_local`]).
     pub fn validate(&self, block: &Block) -> Result<Executed, ChainError> {
         let head = self.head()?;
         let h = &block.header;
+        let params = &self.params;
         let invalid = |m: String| Err(ChainError::InvalidBlock(m));
         if h.chain_id != self.chain_id {
             return invalid(format!(
@@ -325,15 +396,21 @@ impl Chain {
                 h.time_ms, head.time_ms
             ));
         }
-        if block.txs.len() > self.params.max_block_txs as usize {
-            return invalid(format!("{} transactions exceed the limit", block.txs.len()));
+        if block.txs.len() > params.max_block_txs as usize {
+            return invalid(format!(
+                "{} transactions exceed the limit of {}",
+                block.txs.len(),
+                params.max_block_txs
+            ));
         }
-        let executor = Executor {
-            engine: &self.engine,
-            view: Arc::new(BlockView::new(self.db.snapshot()?)),
-            block: self.context(h.height, h.time_ms),
-            params: &self.params,
-        };
+        let size = block.encoded_len();
+        if size > params.max_block_bytes {
+            return invalid(format!(
+                "the block is {size} bytes; the limit is {}",
+                params.max_block_bytes
+            ));
+        }
+        let executor = self.executor(h.height, h.time_ms)?;
         let mut gas = 0u64;
         let mut receipts = Vec::new();
         for (i, tx) in block.txs.iter().enumerate() {
@@ -342,7 +419,7 @@ impl Chain {
                 .map_err(|e| ChainError::InvalidBlock(format!("transaction {i}: {e}")))?;
             gas = gas
                 .checked_add(tx.tx.gas_limit)
-                .filter(|g| *g <= self.params.block_gas_limit)
+                .filter(|g| *g <= params.block_gas_limit)
                 .ok_or_else(|| {
                     ChainError::InvalidBlock("transactions exceed the block gas limit".into())
                 })?;
@@ -351,6 +428,13 @@ impl Chain {
                 Err(skip) => {
                     return invalid(format!("transaction {i}: {}", skip.reason(&checked.signer)));
                 }
+            }
+            let written = executor.view.pending_bytes();
+            if written > params.max_block_write_bytes {
+                return invalid(format!(
+                    "transaction {i}: the block's transactions write {written} bytes; the limit is {}",
+                    params.max_block_write_bytes
+                ));
             }
         }
         receipts.extend(executor.expire(receipts.iter().map(|r| r.gas_used).sum())?);
@@ -466,19 +550,20 @@ impl Chain {
         let Some(code) = view.contract_code(contract).map_err(host_err)? else {
             return Ok(None);
         };
-        let mut abis = self.abis.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(abi) = abis.get(&code) {
+        let abis = || self.abis.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(abi) = abis().get(&code) {
             return Ok(abi.clone());
         }
         let Some(wasm) = view.code(&code).map_err(host_err)? else {
             return Ok(None);
         };
+        // Validated without the lock held: other readers need not wait for it.
         let abi = self
             .engine
             .validate(&wasm)
             .map_err(|e| ChainError::Engine(e.to_string()))?
             .abi;
-        abis.put(code, abi.clone());
+        abis().put(code, abi.clone());
         Ok(abi)
     }
 
@@ -486,12 +571,7 @@ impl Chain {
     pub fn simulate(&self, tx: &SignedTx) -> Result<Receipt, ChainError> {
         let checked = self.check(tx)?;
         let head = self.head()?;
-        let executor = Executor {
-            engine: &self.engine,
-            view: Arc::new(BlockView::new(self.db.snapshot()?)),
-            block: self.context(head.height + 1, head.time_ms + 1),
-            params: &self.params,
-        };
+        let executor = self.executor(head.height + 1, head.time_ms + 1)?;
         match executor.apply(tx, &checked)? {
             Ok(receipt) => Ok(receipt),
             Err(skip) => Err(ChainError::Rejected(skip.reason(&checked.signer))),

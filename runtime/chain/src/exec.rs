@@ -34,6 +34,38 @@ struct Pending {
     changes: Changes,
     /// To roll back a failed transaction's writes.
     journal: Journal,
+    /// The keys and values of `changes`, in bytes.
+    bytes: usize,
+}
+
+fn entry_bytes(key: &[u8], value: &Option<Vec<u8>>) -> usize {
+    key.len() + value.as_ref().map_or(0, Vec::len)
+}
+
+impl Pending {
+    /// Sets `key` to `value`, returning what it replaced.
+    fn put(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) -> Option<Option<Vec<u8>>> {
+        self.bytes += entry_bytes(&key, &value);
+        let before = self.changes.insert(key.clone(), value);
+        if let Some(old) = &before {
+            self.bytes -= entry_bytes(&key, old);
+        }
+        before
+    }
+
+    /// Undoes a [`Pending::put`] of `key` that replaced `before`.
+    fn undo(&mut self, key: Vec<u8>, before: Option<Option<Vec<u8>>>) {
+        let now = match before {
+            Some(v) => {
+                self.bytes += entry_bytes(&key, &v);
+                self.changes.insert(key.clone(), v)
+            }
+            None => self.changes.remove(&key),
+        };
+        if let Some(now) = &now {
+            self.bytes -= entry_bytes(&key, now);
+        }
+    }
 }
 
 fn host_error(e: bot_state::StateError) -> HostError {
@@ -65,8 +97,13 @@ impl BlockView {
 
     pub fn write(&self, key: Vec<u8>, value: Option<Vec<u8>>) {
         let mut p = self.pending_mut();
-        let before = p.changes.insert(key.clone(), value);
+        let before = p.put(key.clone(), value);
         p.journal.push((key, before));
+    }
+
+    /// The bytes of keys and values the block has written so far.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending().bytes
     }
 
     pub fn mark(&self) -> usize {
@@ -80,16 +117,14 @@ impl BlockView {
             let Some((key, before)) = p.journal.pop() else {
                 break;
             };
-            match before {
-                Some(v) => p.changes.insert(key, v),
-                None => p.changes.remove(&key),
-            };
+            p.undo(key, before);
         }
     }
 
     pub fn take_changes(&self) -> Changes {
         let mut p = self.pending_mut();
         p.journal.clear();
+        p.bytes = 0;
         std::mem::take(&mut p.changes)
     }
 
@@ -287,14 +322,16 @@ pub(crate) fn permitted(
     if access.transact == Permission::Anyone || access.transactors.contains(signer) {
         return Ok(true);
     }
+    // A device speaks only while its owner is a member: removing an owner silences its devices.
+    let member = |owner: &Address| access.transactors.contains(owner);
     Ok(match kind {
         TxKind::Iot(IotTx::Report { device, .. } | IotTx::Respond { device, .. }) => view
             .device(device)?
-            .is_some_and(|d| d.key.account() == Some(*signer)),
+            .is_some_and(|d| d.key.account() == Some(*signer) && member(&d.owner)),
         // A secp256k1 device's id is its account's address.
-        TxKind::Call { .. } => view
-            .device(signer)?
-            .is_some_and(|d| d.key.account() == Some(*signer) && d.status == DeviceStatus::Active),
+        TxKind::Call { .. } => view.device(signer)?.is_some_and(|d| {
+            d.key.account() == Some(*signer) && d.status == DeviceStatus::Active && member(&d.owner)
+        }),
         _ => false,
     })
 }
@@ -307,6 +344,15 @@ pub(crate) enum Skip {
 }
 
 impl Skip {
+    /// Whether the transaction can never run (its nonce is used, its signer may not
+    /// transact), as opposed to not yet (its nonce is still ahead).
+    pub fn is_final(&self) -> bool {
+        match self {
+            Skip::Nonce { expected, got } => got < expected,
+            Skip::NotPermitted => true,
+        }
+    }
+
     pub fn reason(&self, signer: &Address) -> String {
         match self {
             Skip::Nonce { expected, got } => {
@@ -693,6 +739,12 @@ impl Executor<'_> {
                     .commands
                     .iter()
                     .try_for_each(|command| iot.record_command(command))
+            })
+            .and_then(|()| {
+                outcome
+                    .service_calls
+                    .iter()
+                    .try_for_each(|call| iot.record_service_call(call))
             });
         match recorded {
             Ok(()) => {}

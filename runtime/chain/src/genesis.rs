@@ -34,11 +34,35 @@ pub struct Params {
     /// Readings kept per device stream; a new reading beyond it drops the oldest.
     #[serde(default = "default_reading_retention")]
     pub reading_retention: u32,
+    /// A block's encoded size: what a proposal stream and value sync must carry.
+    #[serde(default = "default_max_block_bytes")]
+    pub max_block_bytes: usize,
+    /// The keys and values a block's transactions may write in all (what the block's commit
+    /// holds in memory and writes).
+    #[serde(default = "default_max_block_write_bytes")]
+    pub max_block_write_bytes: usize,
 }
 
 fn default_reading_retention() -> u32 {
     1024
 }
+
+fn default_max_block_bytes() -> usize {
+    4 << 20
+}
+
+fn default_max_block_write_bytes() -> usize {
+    64 << 20
+}
+
+/// The largest block genesis may allow: value sync carries a block in one response of
+/// Malachite's (10 MiB by default; the node raises it to fit), and a bigger one is a stream of
+/// hundreds of parts.
+pub const MAX_BLOCK_BYTES: usize = 64 << 20;
+
+/// What a block's encoding holds besides its transactions, at most: the header (the chain id
+/// has at most 64 bytes) and the transaction list's length.
+pub const BLOCK_OVERHEAD_BYTES: usize = 1024;
 
 impl Default for Params {
     fn default() -> Params {
@@ -57,6 +81,8 @@ impl Default for Params {
             // Validating and compiling each byte of uploaded code (measured by the calibration).
             upload_byte_gas: 32_000,
             reading_retention: default_reading_retention(),
+            max_block_bytes: default_max_block_bytes(),
+            max_block_write_bytes: default_max_block_write_bytes(),
         }
     }
 }
@@ -258,6 +284,23 @@ impl Genesis {
         }
         if p.max_block_txs == 0 || p.max_tx_bytes < 128 {
             return bad("params: blocks need room for at least one transaction".into());
+        }
+        if p.max_block_bytes < p.max_tx_bytes.saturating_add(BLOCK_OVERHEAD_BYTES)
+            || p.max_block_bytes > MAX_BLOCK_BYTES
+        {
+            return bad(format!(
+                "params.max_block_bytes is {}; it must hold the largest transaction and its header ({} bytes) and be at most {MAX_BLOCK_BYTES}",
+                p.max_block_bytes,
+                p.max_tx_bytes.saturating_add(BLOCK_OVERHEAD_BYTES)
+            ));
+        }
+        let tx_writes = bot_engine::HostLimits::default().max_write_bytes as usize;
+        if p.max_block_write_bytes < 2 * tx_writes {
+            return bad(format!(
+                "params.max_block_write_bytes is {}; it must be at least {} (twice what one transaction may write)",
+                p.max_block_write_bytes,
+                2 * tx_writes
+            ));
         }
         Ok(())
     }

@@ -22,9 +22,12 @@ mod tx;
 
 pub use block::{Block, Header, merkle_proof, merkle_root, verify_merkle_proof};
 pub use bot_state::{Hash, StateDb, StateProof};
-pub use chain::{Chain, Executed};
+pub use chain::{Admitted, Chain, Executed, LeftOut, Proposal};
 pub use exec::{BlockView, MAX_TIMEOUTS_PER_BLOCK, contract_address, timeout_hash};
-pub use genesis::{Access, Account, Genesis, Mode, Params, Permission, Validator};
+pub use genesis::{
+    Access, Account, BLOCK_OVERHEAD_BYTES, Genesis, MAX_BLOCK_BYTES, Mode, Params, Permission,
+    Validator,
+};
 pub use keys::{Keypair, address_of, recover};
 pub use receipt::{Receipt, ReceiptEvent, TxError};
 pub use tx::{Checked, SignedTx, Transaction, TxKind, intrinsic_gas, signing_digest};
@@ -65,6 +68,15 @@ pub enum ChainError {
     State(String),
     #[error("engine: {0}")]
     Engine(String),
+}
+
+impl ChainError {
+    /// A failure of this node (its store, its engine), not of the transaction or block it was
+    /// working on: nothing about it is deterministic, so it never decides what a block holds
+    /// or whether a proposal is valid.
+    pub fn is_local(&self) -> bool {
+        matches!(self, ChainError::State(_) | ChainError::Engine(_))
+    }
 }
 
 impl From<bot_state::StateError> for ChainError {

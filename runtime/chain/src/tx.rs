@@ -114,6 +114,11 @@ impl SignedTx {
         borsh::to_vec(self).unwrap_or_default()
     }
 
+    /// The length of [`SignedTx::to_bytes`], without encoding it.
+    pub fn encoded_len(&self) -> usize {
+        borsh::object_length(self).unwrap_or(usize::MAX)
+    }
+
     /// Decodes a transaction received from outside, refusing oversized input before decoding.
     pub fn decode(bytes: &[u8], params: &Params) -> Result<SignedTx, ChainError> {
         if bytes.len() > params.max_tx_bytes {

@@ -48,8 +48,10 @@ pub struct Limits {
     pub max_globals: u32,
     /// 64 KiB wasm pages, for a memory's initial and maximum size and for growth at run time.
     pub max_memory_pages: u32,
+    pub max_tables: u32,
     pub max_table_elements: u64,
     pub max_data_segments: u32,
+    pub max_element_segments: u32,
     /// The stack budget of one contract instance, in 8-byte slots. Every function costs its
     /// params, locals, deepest operand stack and a fixed overhead while it is on the stack.
     pub max_stack_slots: u32,
@@ -72,8 +74,11 @@ impl Default for Limits {
             max_exports: 64,
             max_globals: 1_024,
             max_memory_pages: 512,
+            // Every instance allocates its tables in full: one, as rustc emits.
+            max_tables: 1,
             max_table_elements: 2_500,
             max_data_segments: 1_024,
+            max_element_segments: 1_024,
             // 32 Ki slots are 256 KiB of frames: a quarter of wasmer's 1 MiB stack per call, so
             // this limit, not the native stack, is what a deep recursion meets on every backend.
             max_stack_slots: 32 * 1024,
@@ -94,6 +99,14 @@ pub struct HostLimits {
     pub max_message_bytes: u32,
     pub max_hash_input_bytes: u32,
     pub max_scan_page: u32,
+    /// What one call may return (the top-level result or a callee's), before it is copied out.
+    pub max_result_bytes: u32,
+    /// Events one transaction may emit, and their names and data in all.
+    pub max_events: u32,
+    pub max_event_bytes: u64,
+    /// Keys and values one transaction may write, summed over every `storage.set` and
+    /// `storage.remove` (a key written twice counts twice).
+    pub max_write_bytes: u64,
 }
 
 impl Default for HostLimits {
@@ -108,6 +121,10 @@ impl Default for HostLimits {
             max_message_bytes: 4 * 1024,
             max_hash_input_bytes: 1024 * 1024,
             max_scan_page: 1024,
+            max_result_bytes: 256 * 1024,
+            max_events: 1024,
+            max_event_bytes: 1024 * 1024,
+            max_write_bytes: 4 * 1024 * 1024,
         }
     }
 }

@@ -5,18 +5,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use wasmer::{
-    AsStoreMut, FunctionEnv, Global, Instance, InstantiationError, Memory, Module, RuntimeError,
-    Store, TypedFunction, Value,
+    AsStoreMut, FunctionEnv, FunctionEnvMut, Global, Instance, InstantiationError, Memory, Module,
+    RuntimeError, Store, TypedFunction, Value,
 };
 
 use crate::abi::{self, layout};
 use crate::cache::{ArtifactKey, DiskCache, DiskLoad, LoadedCode, MemoryCache};
 use crate::compile::{self, CompileError};
 use crate::config::{EngineConfig, HostLimits};
-use crate::gas::{COSTS, GasBreakdown};
+use crate::gas::{COSTS, GasBreakdown, HostCost};
 use crate::host::{self, Host, HostError};
 use crate::instrument::{METERING_EXHAUSTED, METERING_REMAINING, STACK_SLOTS};
-use crate::iot::{CommandReply, CommandRequest, DataAccess};
+use crate::iot::{CommandReply, CommandRequest, DataAccess, ServiceCall};
 use crate::overlay::Overlay;
 use crate::primitives::{Address, BlockContext, CallRequest, Event, Writes};
 use crate::validate::{self, CodeHash, ValidatedModule, ValidationError};
@@ -106,6 +106,8 @@ pub struct Outcome {
     pub accesses: Vec<DataAccess>,
     /// Commands to devices the call sent, for the chain to store.
     pub commands: Vec<CommandRequest>,
+    /// Granted services its contracts called, for the services' audit trails.
+    pub service_calls: Vec<ServiceCall>,
     pub logs: Vec<String>,
     /// Where the gas went (instantiation, each host function, the rest in wasm instructions).
     pub breakdown: GasBreakdown,
@@ -160,16 +162,21 @@ pub(crate) struct TxEnv {
     pub events: Vec<Event>,
     pub accesses: Vec<DataAccess>,
     pub commands: Vec<CommandRequest>,
+    pub service_calls: Vec<ServiceCall>,
     /// The reply a command callback is being given.
     pub reply: Option<CommandReply>,
     pub logs: Vec<String>,
     pub gas_use: GasBreakdown,
+    /// Bytes of storage keys and values written so far, against `max_write_bytes`.
+    pub written_bytes: u64,
+    /// Set while the host runs the contract's `cabi_realloc`, which may not call the host.
+    pub allocating: bool,
 }
 
-impl TxEnv {
-    /// An environment with no engine or state, for binding host functions in tests.
-    #[cfg(test)]
-    pub fn placeholder() -> TxEnv {
+/// An environment with no engine or state: what a store holds while the transaction's
+/// environment is lent to a callee's store, and what tests bind host functions to.
+impl Default for TxEnv {
+    fn default() -> TxEnv {
         TxEnv {
             engine: None,
             host: None,
@@ -186,14 +193,26 @@ impl TxEnv {
             events: Vec::new(),
             accesses: Vec::new(),
             commands: Vec::new(),
+            service_calls: Vec::new(),
             reply: None,
             logs: Vec::new(),
             gas_use: GasBreakdown::default(),
+            written_bytes: 0,
+            allocating: false,
         }
     }
+}
 
-    /// The frame of the contract that is executing; host functions only run while one is.
+impl TxEnv {
+    /// The frame of the contract that is executing; host functions only run while one is,
+    /// and not while the host itself is calling the contract's allocator (an allocator that
+    /// called the host could recurse on the native stack without bound).
     pub fn frame(&self) -> Result<&Frame, RuntimeError> {
+        if self.allocating {
+            return Err(HostTrap::violation(
+                "cabi_realloc called a host function while the host was allocating in the contract; allocators may not call the host",
+            ));
+        }
         self.frames.last().ok_or_else(|| {
             HostTrap::Engine(EngineError::Wasmer(
                 "host function called outside a call".into(),
@@ -431,6 +450,7 @@ impl Engine {
             writes: Writes::new(),
             accesses: Vec::new(),
             commands: Vec::new(),
+            service_calls: Vec::new(),
             logs: Vec::new(),
             breakdown: GasBreakdown::default(),
         };
@@ -457,14 +477,8 @@ impl Engine {
                 host_limits: self.inner.config.host_limits.clone(),
                 origin: call.origin,
                 tx_hash: call.tx_hash,
-                frames: Vec::new(),
-                overlay: Overlay::new(),
-                events: Vec::new(),
-                accesses: Vec::new(),
-                commands: Vec::new(),
                 reply,
-                logs: Vec::new(),
-                gas_use: GasBreakdown::default(),
+                ..TxEnv::default()
             },
         );
         env.as_mut(&mut store)
@@ -491,6 +505,7 @@ impl Engine {
                 writes: std::mem::take(&mut data.overlay).into_writes(),
                 accesses: std::mem::take(&mut data.accesses),
                 commands: std::mem::take(&mut data.commands),
+                service_calls: std::mem::take(&mut data.service_calls),
                 logs,
                 breakdown,
             },
@@ -598,6 +613,25 @@ fn classify(
         Some(code) => Failure::new(FailureKind::Trap, trap_message(code)),
         None => Failure::new(FailureKind::Trap, "trap"),
     })
+}
+
+/// Runs a nested call's frame in a store of its own, so the callee's instance and memory are
+/// freed the moment it returns. (In the caller's store they would live until the transaction
+/// ends: a loop of calls would pile up instances until the process runs out of mappings.)
+/// The transaction's environment moves into the callee's store for the call and back after;
+/// the callers' frames it carries are only read for their addresses meanwhile, never used.
+pub(crate) fn run_callee(
+    env: &mut FunctionEnvMut<'_, TxEnv>,
+    engine: &Engine,
+    module: &Module,
+    spec: FrameSpec<'_>,
+) -> Result<FrameResult, EngineError> {
+    let tx = std::mem::take(env.data_mut());
+    let mut store = Store::new(engine.inner.runtime.clone());
+    let callee = FunctionEnv::new(&mut store, tx);
+    let result = run_frame(&mut store, &callee, module, spec);
+    *env.data_mut() = std::mem::take(callee.as_mut(&mut store));
+    result
 }
 
 /// Instantiates `module` as the contract of `spec`, calls `invoke`, and pops the frame again.
@@ -710,11 +744,23 @@ fn call_invoke(
         0 => {
             let ptr = host::guest::read_u32(&mut env_mut, ret + r::OK_PTR)?;
             let len = host::guest::read_u32(&mut env_mut, ret + r::OK_LEN)?;
+            let limit = env_mut.data().host_limits.max_result_bytes;
+            if len > limit {
+                return Err(HostTrap::violation(format!(
+                    "the call's result is {len} bytes; the limit is {limit}"
+                )));
+            }
+            // Copying the result out is the call's work: paid before it is done.
+            host::guest::charge(
+                &mut env_mut,
+                "invoke result",
+                HostCost::per_byte(COSTS.return_per_byte).for_bytes(u64::from(len)),
+            )?;
             Ok(host::guest::read_bytes(
                 &mut env_mut,
                 ptr,
                 len,
-                u32::MAX,
+                limit,
                 "invoke result",
             )?)
         }

@@ -169,7 +169,7 @@ mod tests {
     #[test]
     fn every_abi_import_has_a_host_function_of_its_type() {
         let mut store = Store::new(crate::compile::runtime_engine());
-        let env = FunctionEnv::new(&mut store, TxEnv::placeholder());
+        let env = FunctionEnv::new(&mut store, TxEnv::default());
         let to_type = |t: &abi::ValType| match t {
             abi::ValType::I32 => Type::I32,
             abi::ValType::I64 => Type::I64,

@@ -7,7 +7,13 @@
 //!   the same depth on Cranelift and Singlepass and never reaches the native stack's end;
 //! - a charge at function entry for the locals it declares;
 //! - `memory.grow`: refused (returns -1) beyond the memory limit, else charged per page;
-//! - `memory.copy`, `memory.fill`, `memory.init`: charged by length before they run.
+//! - `memory.copy`, `memory.fill`, `memory.init`: charged by length before they run;
+//! - `f32.demote_f64` and `f64.promote_f32`: their NaNs made canonical (Singlepass keeps the
+//!   payload where Cranelift's NaN canonicalization does not reach).
+//!
+//! The body of each function is wrapped in one more block, so a branch to the function's own
+//! label leaves through the epilogue like a fall-through does (it would otherwise skip it and
+//! keep the frame's slots counted).
 //!
 //! Charges use Metering's own globals, found through the exports Metering adds, so there is one
 //! gas counter. What this middleware injects is not itself metered.
@@ -29,7 +35,7 @@ pub const METERING_EXHAUSTED: &str = "wasmer_metering_points_exhausted";
 pub const STACK_SLOTS: &str = "bot_stack_slots";
 
 /// Bumped whenever what this module injects changes; part of every artifact's cache key.
-pub const INSTRUMENTATION_VERSION: u32 = 1;
+pub const INSTRUMENTATION_VERSION: u32 = 2;
 
 #[derive(Clone, Copy, Debug)]
 struct Globals {
@@ -37,6 +43,19 @@ struct Globals {
     exhausted: u32,
     stack: u32,
     scratch: u32,
+    scratch_f32: u32,
+    scratch_f64: u32,
+}
+
+/// The canonical NaNs (what Cranelift's canonicalization produces).
+const CANONICAL_F32_NAN: u32 = 0x7fc0_0000;
+const CANONICAL_F64_NAN: u64 = 0x7ff8_0000_0000_0000;
+
+/// What the module knows of one function before its body is generated.
+#[derive(Clone, Copy, Debug)]
+struct Prepared {
+    /// The type of the block that wraps its body (its results), if it can have one.
+    wrapper: Option<BlockType>,
 }
 
 /// The module-level middleware; build a new one for every module compiled.
@@ -46,7 +65,7 @@ pub struct Instrumentation {
     costs: CostTable,
     max_stack_slots: u32,
     max_memory_pages: u32,
-    globals: Mutex<Option<Globals>>,
+    globals: Mutex<Option<(Globals, Arc<[Prepared]>)>>,
 }
 
 impl Instrumentation {
@@ -90,6 +109,19 @@ impl ModuleMiddleware for Instrumentation {
             .globals
             .push(GlobalType::new(Type::I32, Mutability::Var));
         info.global_initializers.push(GlobalInit::I32Const(0));
+        let scratch_f32 = info
+            .globals
+            .push(GlobalType::new(Type::F32, Mutability::Var));
+        info.global_initializers.push(GlobalInit::F32Const(0.0));
+        let scratch_f64 = info
+            .globals
+            .push(GlobalType::new(Type::F64, Mutability::Var));
+        info.global_initializers.push(GlobalInit::F64Const(0.0));
+        let prepared: Arc<[Prepared]> = (0..info.functions.len() - info.num_imported_functions)
+            .map(|local| Prepared {
+                wrapper: wrapper_type(info, LocalFunctionIndex::from_u32(local as u32)),
+            })
+            .collect();
         let mut globals = self.globals.lock().map_err(|_| {
             MiddlewareError::new("bot-instrumentation", "a previous compilation panicked")
         })?;
@@ -99,12 +131,17 @@ impl ModuleMiddleware for Instrumentation {
                 "an Instrumentation middleware serves one module only",
             ));
         }
-        *globals = Some(Globals {
-            remaining,
-            exhausted,
-            stack: stack.as_u32(),
-            scratch: scratch.as_u32(),
-        });
+        *globals = Some((
+            Globals {
+                remaining,
+                exhausted,
+                stack: stack.as_u32(),
+                scratch: scratch.as_u32(),
+                scratch_f32: scratch_f32.as_u32(),
+                scratch_f64: scratch_f64.as_u32(),
+            },
+            prepared,
+        ));
         Ok(())
     }
 
@@ -114,17 +151,20 @@ impl ModuleMiddleware for Instrumentation {
     ) -> Box<dyn FunctionMiddleware<'a> + 'a> {
         // transform_module_info always runs before functions are generated, and validation
         // produced one FunctionInfo per defined function; the fallbacks are never taken.
-        let globals = self
-            .globals
-            .lock()
-            .ok()
-            .and_then(|g| *g)
-            .unwrap_or(Globals {
+        let (globals, prepared) = self.globals.lock().ok().and_then(|g| g.clone()).unwrap_or((
+            Globals {
                 remaining: 0,
                 exhausted: 0,
                 stack: 0,
                 scratch: 0,
-            });
+                scratch_f32: 0,
+                scratch_f64: 0,
+            },
+            Arc::from(Vec::new()),
+        ));
+        let wrapper = prepared
+            .get(index.as_u32() as usize)
+            .and_then(|p| p.wrapper);
         let info = self
             .functions
             .get(index.as_u32() as usize)
@@ -141,10 +181,40 @@ impl ModuleMiddleware for Instrumentation {
             bulk_bytes_per_gas: self.costs.bulk_memory_bytes_per_gas,
             max_stack_slots: self.max_stack_slots,
             max_memory_pages: self.max_memory_pages,
+            wrapper,
             started: false,
             depth: 0,
         })
     }
+}
+
+/// The block type of a function's results, to wrap its body in: empty or one value type, or
+/// for several results a type of the module with no parameters and exactly those results
+/// (`None` if it has none: that function keeps its body unwrapped).
+fn wrapper_type(info: &ModuleInfo, local: LocalFunctionIndex) -> Option<BlockType> {
+    let signature = info.functions.get(info.func_index(local))?;
+    let results = info.signatures.get(*signature)?.results();
+    match results {
+        [] => Some(BlockType::Empty),
+        [one] => Some(BlockType::Type(val_type(*one)?)),
+        several => info
+            .signatures
+            .iter()
+            .find(|(_, ty)| ty.params().is_empty() && ty.results() == several)
+            .map(|(index, _)| BlockType::FuncType(index.as_u32())),
+    }
+}
+
+fn val_type(ty: Type) -> Option<ValType> {
+    Some(match ty {
+        Type::I32 => ValType::I32,
+        Type::I64 => ValType::I64,
+        Type::F32 => ValType::F32,
+        Type::F64 => ValType::F64,
+        Type::FuncRef => ValType::FUNCREF,
+        Type::ExternRef => ValType::EXTERNREF,
+        _ => return None,
+    })
 }
 
 #[derive(Debug)]
@@ -156,6 +226,8 @@ struct FunctionInstrumentation {
     bulk_bytes_per_gas: u64,
     max_stack_slots: u32,
     max_memory_pages: u32,
+    /// The type of the block wrapping the body, if it is wrapped.
+    wrapper: Option<BlockType>,
     started: bool,
     /// Open blocks; the `end` that closes the function is seen at depth 0.
     depth: u32,
@@ -295,6 +367,44 @@ impl FunctionInstrumentation {
         ]);
     }
 
+    /// Replaces a NaN on top of the stack (of the float type `demote`/`promote` produces) by
+    /// the canonical one: `select(canonical, x, x != x)`.
+    fn canonical_nan<'a>(&self, state: &mut MiddlewareReaderState<'a>, op: &Operator<'a>) {
+        let (scratch, canonical, ne) = match op {
+            Operator::F32DemoteF64 => (
+                self.globals.scratch_f32,
+                Operator::F32Const {
+                    value: f32::from_bits(CANONICAL_F32_NAN).into(),
+                },
+                Operator::F32Ne,
+            ),
+            _ => (
+                self.globals.scratch_f64,
+                Operator::F64Const {
+                    value: f64::from_bits(CANONICAL_F64_NAN).into(),
+                },
+                Operator::F64Ne,
+            ),
+        };
+        state.extend(&[
+            Operator::GlobalSet {
+                global_index: scratch,
+            },
+            canonical,
+            Operator::GlobalGet {
+                global_index: scratch,
+            },
+            Operator::GlobalGet {
+                global_index: scratch,
+            },
+            Operator::GlobalGet {
+                global_index: scratch,
+            },
+            ne,
+            Operator::Select,
+        ]);
+    }
+
     /// Charges a bulk-memory instruction by its length (on top of the stack), then runs it.
     fn bulk_memory<'a>(&self, state: &mut MiddlewareReaderState<'a>, op: Operator<'a>) {
         let g = self.globals;
@@ -332,6 +442,9 @@ impl<'a> FunctionMiddleware<'a> for FunctionInstrumentation {
         if !self.started {
             self.started = true;
             self.prologue(state);
+            if let Some(blockty) = self.wrapper {
+                state.push_operator(Operator::Block { blockty });
+            }
         }
         match op {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
@@ -340,11 +453,19 @@ impl<'a> FunctionMiddleware<'a> for FunctionInstrumentation {
             }
             Operator::End => {
                 if self.depth == 0 {
+                    if self.wrapper.is_some() {
+                        // Branches to the function's label land here, before the epilogue.
+                        state.push_operator(Operator::End);
+                    }
                     self.epilogue(state);
                 } else {
                     self.depth -= 1;
                 }
                 state.push_operator(op);
+            }
+            Operator::F32DemoteF64 | Operator::F64PromoteF32 => {
+                state.push_operator(op.clone());
+                self.canonical_nan(state, &op);
             }
             Operator::Return => {
                 self.epilogue(state);

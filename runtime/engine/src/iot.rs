@@ -101,6 +101,19 @@ pub struct DataAccess {
     pub granted_by: Option<Address>,
 }
 
+/// A contract called a `granted` service (Y.4464 10.4): held to the same rule as an account
+/// calling it, and recorded in the service's audit trail when the call succeeds. Dropped
+/// with the callee's frame if that fails.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceCall {
+    /// The contract that called.
+    pub accessor: Address,
+    pub service: Address,
+    pub method: String,
+    /// The granter of the `call-service` grant it called under; `None` if it owns the service.
+    pub granted_by: Option<Address>,
+}
+
 /// Limits of `commands.send`: a request over them is a host violation naming the limit.
 pub mod command_limits {
     /// Bytes of a command's name.

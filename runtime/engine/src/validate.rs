@@ -109,8 +109,12 @@ pub enum ValidationError {
         elements: u64,
         limit: u64,
     },
+    #[error("module declares {count} tables; the limit is {limit}")]
+    TooManyTables { count: u32, limit: u32 },
     #[error("module has {count} data segments; the limit is {limit}")]
     TooManyDataSegments { count: u32, limit: u32 },
+    #[error("module has {count} element segments; the limit is {limit}")]
+    TooManyElementSegments { count: u32, limit: u32 },
     #[error("module has a start function; contracts run only through invoke")]
     StartFunction,
     #[error("the bot:abi section does not decode: {0}")]
@@ -337,6 +341,12 @@ impl<'l> Checker<'l> {
                     }
                 }
                 Payload::TableSection(reader) => {
+                    if reader.count() > self.limits.max_tables {
+                        return Err(ValidationError::TooManyTables {
+                            count: reader.count(),
+                            limit: self.limits.max_tables,
+                        });
+                    }
                     for table in reader.clone() {
                         let ty = table.map_err(Self::malformed)?.ty;
                         self.table(ty.initial, ty.maximum)?;
@@ -375,6 +385,14 @@ impl<'l> Checker<'l> {
                         ));
                     }
                     self.abi = Some(decode_abi(reader.data())?);
+                }
+                Payload::ElementSection(reader)
+                    if reader.count() > self.limits.max_element_segments =>
+                {
+                    return Err(ValidationError::TooManyElementSegments {
+                        count: reader.count(),
+                        limit: self.limits.max_element_segments,
+                    });
                 }
                 Payload::DataSection(reader) if reader.count() > self.limits.max_data_segments => {
                     return Err(ValidationError::TooManyDataSegments {
@@ -545,6 +563,9 @@ impl<'l> Checker<'l> {
             func.op(offset, &op).map_err(Self::malformed)?;
             max_height = max_height.max(func.operand_stack_height());
         }
+        // A body must close every block it opens, the function's own included: what the
+        // compilers' validator checks last, so the deploy check and compilation agree.
+        ops.finish().map_err(Self::malformed)?;
         let params = self.types[self.func_types[index as usize] as usize].0.len() as u64;
         let slots = params + locals + u64::from(max_height) + u64::from(FRAME_OVERHEAD_SLOTS);
         if slots > u64::from(self.limits.max_stack_slots) {

@@ -4,7 +4,7 @@
 //! Proposals not yet decided are kept on disk, so a restarted validator re-proposes the same
 //! block and can still commit what it voted for.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -34,10 +34,20 @@ use crate::signing::{self, ConsensusSigner};
 
 /// Block bytes travel in chunks of this size.
 const CHUNK: usize = 128 * 1024;
-/// A proposal stream larger than this is dropped (a block is bounded by the chain's params).
-const MAX_STREAM_BYTES: usize = 64 << 20;
-/// Streams buffered at once (per node); the oldest are dropped past this.
+/// What a proposal stream carries besides the block: its `Init` and `Fin` parts.
+const STREAM_OVERHEAD_BYTES: usize = 4 * 1024;
+/// Streams one publisher may have open at once; a new one drops its own oldest.
+const MAX_STREAMS_PER_PEER: usize = 4;
+/// Streams open at once in all; past this, the publisher with the most loses its oldest.
 const MAX_STREAMS: usize = 64;
+/// How many heights ahead of this node's a proposal is kept for (a node further behind
+/// catches up by value sync, not by proposals).
+const MAX_HEIGHTS_AHEAD: u64 = 2;
+/// Complete proposals for later heights kept at once.
+const MAX_EARLY: usize = 16;
+/// Blocks kept executed at one height; past this the oldest is dropped (and re-executed from
+/// the store if it is decided after all).
+const MAX_EXECUTED: usize = 8;
 /// How far ahead of this node's clock a proposed block's time may be.
 const MAX_CLOCK_DRIFT_MS: u64 = 5_000;
 
@@ -63,10 +73,15 @@ pub struct App {
     address: ValidatorAddress,
     validators: ValidatorSet,
     settings: Settings,
-    /// Blocks executed at the current height (proposed here, or received and re-executed).
-    executed: HashMap<BlockId, Executed>,
+    /// Blocks executed at the current height (proposed here, or received and re-executed),
+    /// oldest first.
+    executed: Vec<(BlockId, Executed)>,
+    /// Proposal streams being received, by publisher and stream id.
     streams: BTreeMap<(PeerId, Bytes), Stream>,
-    /// Complete proposals for a later height than the current one.
+    /// Counts streams opened, to know which is oldest.
+    opened: u64,
+    /// Complete proposals for a later height than the current one, checked to come from the
+    /// proposer of their round.
     early: Vec<Assembled>,
     height: Height,
 }
@@ -76,6 +91,7 @@ struct Stream {
     parts: BTreeMap<u64, ProposalPart>,
     fin_at: Option<u64>,
     bytes: usize,
+    opened: u64,
 }
 
 struct Assembled {
@@ -152,8 +168,9 @@ impl App {
             address,
             validators,
             settings,
-            executed: HashMap::new(),
+            executed: Vec::new(),
             streams: BTreeMap::new(),
+            opened: 0,
             early: Vec::new(),
             height: Height(0),
         }
@@ -261,8 +278,7 @@ impl App {
                 let publisher = published_by.unwrap_or(from);
                 let value = match self.received_part(publisher, part) {
                     Some(assembled) if assembled.init.height > self.height => {
-                        debug!(height = %assembled.init.height, round = assembled.init.round, "proposal for a later height kept");
-                        self.early.push(assembled);
+                        self.keep_early(assembled);
                         None
                     }
                     Some(assembled) if assembled.init.height == self.height => {
@@ -339,24 +355,31 @@ impl App {
                     }
                     Ok(block) => {
                         let id = BlockId(block.hash());
-                        let validity = match self.execute(block).await {
+                        let verdict = |validity| {
+                            SyncedValueOutcome::Verdict(ProposedValue {
+                                height,
+                                round,
+                                valid_round: Round::Nil,
+                                proposer,
+                                value: id,
+                                validity,
+                            })
+                        };
+                        match self.execute(block).await {
                             Ok(executed) => {
-                                self.executed.insert(id, executed);
-                                Validity::Valid
+                                self.keep_executed(id, executed);
+                                verdict(Validity::Valid)
+                            }
+                            // This node could not check it: the peer is not to blame.
+                            Err(e) if e.is_local() => {
+                                warn!(%height, "could not execute a synced block here: {e}");
+                                SyncedValueOutcome::LocalTransientError
                             }
                             Err(e) => {
                                 warn!(%height, "synced block is invalid: {e}");
-                                Validity::Invalid
+                                verdict(Validity::Invalid)
                             }
-                        };
-                        SyncedValueOutcome::Verdict(ProposedValue {
-                            height,
-                            round,
-                            valid_round: Round::Nil,
-                            proposer,
-                            value: id,
-                            validity,
-                        })
+                        }
                     }
                 };
                 let _ = reply.send(outcome);
@@ -382,21 +405,49 @@ impl App {
         }
         let wait = self.settings.empty_block_wait.min(timeout / 2);
         self.mempool.wait_for_any(wait).await;
-        let candidates = self
-            .mempool
-            .candidates(self.chain.params().max_block_txs as usize);
+        let params = self.chain.params();
+        let view = self.chain.view()?;
+        let candidates = self.mempool.candidates(
+            params.max_block_txs as usize,
+            params.max_block_bytes,
+            |signer| view.account(signer).map_or(0, |a| a.nonce),
+        );
+        drop(view);
         let chain = self.chain.clone();
         let proposer = self.address.0;
-        let executed =
+        let proposal =
             tokio::task::spawn_blocking(move || chain.propose(candidates, now_ms(), proposer))
                 .await??;
+        for left in &proposal.left_out {
+            warn!(%height, tx = %crate::rpc::hex0x(&left.hash), "left out of the block and dropped: {}", left.reason);
+        }
+        let left_out: Vec<Hash> = proposal.left_out.iter().map(|l| l.hash).collect();
+        self.mempool.evict(&left_out);
+        let executed = proposal.executed;
         let id = BlockId(executed.block.hash());
         let bytes = executed.block.to_bytes();
         info!(%height, txs = executed.block.txs.len(), block = %id, "proposing");
         db.put_aux(&proposal_key(height, &id), &bytes)?;
         db.put_aux(&own_key(height), &id.0)?;
-        self.executed.insert(id, executed);
+        self.keep_executed(id, executed);
         Ok((id, bytes))
+    }
+
+    /// Keeps a block executed at this height, dropping the oldest past [`MAX_EXECUTED`] (a
+    /// proposer leading many rounds cannot make this node hold every block it sent).
+    fn keep_executed(&mut self, id: BlockId, executed: Executed) {
+        if self.executed.iter().any(|(known, _)| *known == id) {
+            return;
+        }
+        if self.executed.len() >= MAX_EXECUTED {
+            self.executed.remove(0);
+        }
+        self.executed.push((id, executed));
+    }
+
+    fn take_executed(&mut self, id: &BlockId) -> Option<Executed> {
+        let at = self.executed.iter().position(|(known, _)| known == id)?;
+        Some(self.executed.remove(at).1)
     }
 
     async fn stream(
@@ -411,13 +462,14 @@ impl App {
         let signature = self.signer.sign(&signing::stream_digest(
             self.signer.chain_id(),
             height,
-            round.as_i64(),
+            round,
+            valid_round,
             id,
         ))?;
         let mut parts = vec![ProposalPart::Init(ProposalInit {
             height,
-            round: round.as_i64(),
-            valid_round: valid_round.as_i64(),
+            round,
+            valid_round,
             proposer: self.address,
         })];
         parts.extend(block.chunks(CHUNK).map(|c| ProposalPart::Data(c.to_vec())));
@@ -447,19 +499,35 @@ impl App {
         Ok(())
     }
 
-    /// Buffers a part; returns the proposal once its stream is complete. Malformed streams
-    /// (no Init first, bytes past the limit, too many open streams) are dropped.
+    /// Buffers a part; returns the proposal once its stream is complete. Dropped on sight:
+    /// a stream for a height already decided or too far ahead, one whose `Init` names a
+    /// validator that does not lead its round, one past the block size. Each publisher has a
+    /// few streams at most, so no peer can push out the proposer's.
     fn received_part(
         &mut self,
         publisher: PeerId,
         msg: StreamMessage<ProposalPart>,
     ) -> Option<Assembled> {
         let key = (publisher, msg.stream_id.to_bytes());
-        if !self.streams.contains_key(&key) && self.streams.len() >= MAX_STREAMS {
-            let oldest = self.streams.keys().next().cloned()?;
-            self.streams.remove(&oldest);
+        if !self.streams.contains_key(&key) {
+            self.make_room_for(publisher);
+            self.opened += 1;
+            let opened = self.opened;
+            self.streams.insert(
+                key.clone(),
+                Stream {
+                    opened,
+                    ..Stream::default()
+                },
+            );
         }
-        let stream = self.streams.entry(key.clone()).or_default();
+        let max_bytes = self.chain.params().max_block_bytes + STREAM_OVERHEAD_BYTES;
+        let drop_stream = |app: &mut App, why: &str| {
+            debug!(publisher = %publisher, "dropping a proposal stream: {why}");
+            app.streams.remove(&key);
+            None
+        };
+        let stream = self.streams.get_mut(&key)?;
         match msg.content {
             StreamContent::Fin => stream.fin_at = Some(msg.sequence),
             StreamContent::Data(part) => {
@@ -467,14 +535,19 @@ impl App {
                     ProposalPart::Data(d) => d.len(),
                     _ => 128,
                 };
-                if stream.bytes > MAX_STREAM_BYTES || stream.parts.len() > MAX_STREAM_BYTES / 1024 {
-                    warn!(publisher = %publisher, "dropping an oversized proposal stream");
-                    self.streams.remove(&key);
-                    return None;
+                if stream.bytes > max_bytes || stream.parts.len() > max_bytes / 1024 {
+                    return drop_stream(self, "larger than a block may be");
                 }
+                if let ProposalPart::Init(init) = &part
+                    && let Err(why) = self.check_init(init)
+                {
+                    return drop_stream(self, &why);
+                }
+                let stream = self.streams.get_mut(&key)?;
                 stream.parts.insert(msg.sequence, part);
             }
         }
+        let stream = self.streams.get(&key)?;
         let fin_at = stream.fin_at?;
         if stream.parts.len() as u64 != fin_at {
             return None;
@@ -504,11 +577,90 @@ impl App {
         })
     }
 
+    /// Whether a stream's `Init` is worth buffering: a height not yet decided nor too far
+    /// ahead, proposed by the validator that leads its round.
+    fn check_init(&self, init: &ProposalInit) -> Result<(), String> {
+        if init.height < self.height {
+            return Err(format!("height {} is already decided", init.height));
+        }
+        if init.height.0 > self.height.0.saturating_add(MAX_HEIGHTS_AHEAD) {
+            return Err(format!("height {} is too far ahead", init.height));
+        }
+        let expected = self
+            .ctx
+            .select_proposer(&self.validators, init.height, init.round);
+        if expected.address != init.proposer {
+            return Err(format!(
+                "{} does not lead height {} round {}",
+                init.proposer, init.height, init.round
+            ));
+        }
+        Ok(())
+    }
+
+    /// Makes room for a new stream of `publisher`: it may have a few open, and all of them
+    /// together a bounded number; the oldest of the publisher holding the most goes first.
+    fn make_room_for(&mut self, publisher: PeerId) {
+        let mut per_peer: BTreeMap<PeerId, (usize, u64, Bytes)> = BTreeMap::new();
+        for ((peer, id), stream) in &self.streams {
+            let entry = per_peer.entry(*peer).or_insert((0, u64::MAX, Bytes::new()));
+            entry.0 += 1;
+            if stream.opened < entry.1 {
+                entry.1 = stream.opened;
+                entry.2 = id.clone();
+            }
+        }
+        let own = per_peer.get(&publisher).map_or(0, |e| e.0);
+        let victim = if own >= MAX_STREAMS_PER_PEER {
+            Some(publisher)
+        } else if self.streams.len() >= MAX_STREAMS {
+            per_peer
+                .iter()
+                .max_by_key(|(_, (count, _, _))| *count)
+                .map(|(peer, _)| *peer)
+        } else {
+            None
+        };
+        if let Some(peer) = victim
+            && let Some((_, _, id)) = per_peer.remove(&peer)
+        {
+            self.streams.remove(&(peer, id));
+        }
+    }
+
+    /// Keeps a complete proposal for a later height, if it comes from the proposer of its
+    /// round (so no one else can fill the buffer) and there is room.
+    fn keep_early(&mut self, a: Assembled) {
+        let Ok(block) = Block::from_bytes(&a.block) else {
+            return;
+        };
+        let expected = self
+            .ctx
+            .select_proposer(&self.validators, a.init.height, a.init.round);
+        let digest = signing::stream_digest(
+            self.signer.chain_id(),
+            a.init.height,
+            a.init.round,
+            a.init.valid_round,
+            BlockId(block.hash()),
+        );
+        if !signing::verify(&digest, &a.fin.signature, &expected.public_key) {
+            warn!(height = %a.init.height, round = %a.init.round, "early proposal stream signature is not the proposer's");
+            return;
+        }
+        let same = |e: &Assembled| e.init.height == a.init.height && e.init.round == a.init.round;
+        if self.early.iter().any(same) || self.early.len() >= MAX_EARLY {
+            return;
+        }
+        debug!(height = %a.init.height, round = %a.init.round, "proposal for a later height kept");
+        self.early.push(a);
+    }
+
     /// Checks a complete proposal for the current height (proposer, signature, then the
     /// block by re-executing it) and records it.
     async fn accept(&mut self, a: Assembled) -> eyre::Result<Option<ProposedValue<BotContext>>> {
         let height = a.init.height;
-        let round = Round::from(a.init.round);
+        let round = a.init.round;
         let expected = self.ctx.select_proposer(&self.validators, height, round);
         if expected.address != a.init.proposer {
             warn!(%height, %round, proposer = %a.init.proposer, "proposal from a validator that does not lead this round");
@@ -519,12 +671,18 @@ impl App {
             return Ok(None);
         };
         let id = BlockId(block.hash());
-        let digest = signing::stream_digest(self.signer.chain_id(), height, a.init.round, id);
+        let digest = signing::stream_digest(
+            self.signer.chain_id(),
+            height,
+            round,
+            a.init.valid_round,
+            id,
+        );
         if !signing::verify(&digest, &a.fin.signature, &expected.public_key) {
             warn!(%height, %round, "proposal stream signature is not the proposer's");
             return Ok(None);
         }
-        let validity = if self.executed.contains_key(&id) {
+        let validity = if self.executed.iter().any(|(known, _)| *known == id) {
             Validity::Valid
         } else if block.header.time_ms > now_ms() + MAX_CLOCK_DRIFT_MS {
             warn!(%height, %round, "proposed block's time is ahead of this node's clock");
@@ -532,8 +690,14 @@ impl App {
         } else {
             match self.execute(block).await {
                 Ok(executed) => {
-                    self.executed.insert(id, executed);
+                    self.keep_executed(id, executed);
                     Validity::Valid
+                }
+                // This node cannot tell: it neither votes for the block nor calls it
+                // invalid, and the round goes on without its vote.
+                Err(e) if e.is_local() => {
+                    warn!(%height, %round, "could not execute the proposal here: {e}");
+                    return Ok(None);
                 }
                 Err(e) => {
                     warn!(%height, %round, "invalid proposal: {e}");
@@ -549,7 +713,7 @@ impl App {
         let value = ProposedValue {
             height,
             round,
-            valid_round: Round::from(a.init.valid_round),
+            valid_round: a.init.valid_round,
             proposer: a.init.proposer,
             value: id,
             validity,
@@ -623,7 +787,7 @@ impl App {
                 let (a, b) = (&a.message, &b.message);
                 put(
                     "proposal",
-                    a.round,
+                    a.round.as_i64(),
                     validator,
                     a.value.to_string(),
                     b.value.to_string(),
@@ -634,7 +798,13 @@ impl App {
             for (a, b) in pairs {
                 let (a, b) = (&a.message, &b.message);
                 let kind = if a.precommit { "precommit" } else { "prevote" };
-                put(kind, a.round, validator, nil_or(&a.value), nil_or(&b.value))?;
+                put(
+                    kind,
+                    a.round.as_i64(),
+                    validator,
+                    nil_or(&a.value),
+                    nil_or(&b.value),
+                )?;
             }
         }
         Ok(())
@@ -648,7 +818,7 @@ impl App {
             return Ok(());
         }
         let id = certificate.value_id;
-        let executed = match self.executed.remove(&id) {
+        let executed = match self.take_executed(&id) {
             Some(executed) => executed,
             None => {
                 let bytes = self
@@ -668,10 +838,11 @@ impl App {
         let cert = codec::encode_certificate(certificate);
         tokio::task::spawn_blocking(move || chain.commit(executed, cert)).await??;
         self.executed.clear();
-        let chain = self.chain.clone();
-        self.mempool.remove_committed(&included, |a| {
-            chain.account(a).map(|s| s.nonce).unwrap_or(0)
+        let view = self.chain.view()?;
+        self.mempool.remove_committed(height.0, &included, |a| {
+            view.account(a).map_or(0, |s| s.nonce)
         });
+        drop(view);
         let db = self.chain.db();
         for what in [&b"proposal/"[..], b"own/", b"undecided/"] {
             db.remove_aux_prefix(&height_prefix(what, height))?;

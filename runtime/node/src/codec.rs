@@ -50,13 +50,10 @@ fn round(r: Round) -> i64 {
 }
 
 fn round_of(r: i64) -> Result<Round, CodecError> {
-    if r < -1 || r > u32::MAX as i64 {
-        return Err(CodecError {
-            what: "round",
-            reason: format!("{r} is out of range"),
-        });
-    }
-    Ok(Round::from(r))
+    crate::context::round_of(r).map_err(|reason| CodecError {
+        what: "round",
+        reason,
+    })
 }
 
 fn peer_of(bytes: &[u8]) -> Result<PeerId, CodecError> {

@@ -41,8 +41,59 @@ pub struct NodeConfig {
     pub vote_timeout_ms: u64,
     #[serde(default = "defaults::mempool_capacity")]
     pub mempool_capacity: usize,
+    /// Transactions one signer may have waiting, and how far ahead of its next nonce.
     #[serde(default = "defaults::mempool_per_signer")]
     pub mempool_per_signer: usize,
+    #[serde(default = "defaults::mempool_max_bytes")]
+    pub mempool_max_bytes: usize,
+    /// Blocks a transaction may wait in the mempool before it is dropped.
+    #[serde(default = "defaults::mempool_ttl_blocks")]
+    pub mempool_ttl_blocks: u64,
+    #[serde(default)]
+    pub rpc: RpcConfig,
+}
+
+/// Limits of the JSON-RPC server; every one is a bound on what one client can make the node
+/// do, so none is unlimited.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RpcConfig {
+    /// Connections (HTTP and WebSocket) served at once.
+    pub max_connections: u32,
+    /// Requests one JSON-RPC batch may hold.
+    pub max_batch: u32,
+    /// Subscriptions one WebSocket connection may hold.
+    pub max_subscriptions_per_connection: u32,
+    /// Gas of a `bot_query` that names none, and the most one may ask for.
+    pub query_gas: u64,
+    pub max_query_gas: u64,
+    /// Queries, simulations and other contract runs at once; more wait their turn.
+    pub max_concurrent_runs: usize,
+    /// Items one list call (`bot_listDevices`, `bot_getCommands`...) returns, and how many
+    /// registry entries it may read to find them.
+    pub max_list: usize,
+    pub max_list_scan: usize,
+    /// Origins a browser's WebSocket or HTTP request may come from (`Origin` header), e.g.
+    /// `http://localhost:3000`. Empty: only requests without an Origin (non-browser
+    /// clients) and from loopback pages.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for RpcConfig {
+    fn default() -> RpcConfig {
+        RpcConfig {
+            max_connections: 128,
+            max_batch: 32,
+            max_subscriptions_per_connection: 64,
+            // 1 billion gas is about 40 ms on the calibration machine.
+            query_gas: 1_000_000_000,
+            max_query_gas: 10_000_000_000,
+            max_concurrent_runs: 2,
+            max_list: 1_000,
+            max_list_scan: 10_000,
+            allowed_origins: Vec::new(),
+        }
+    }
 }
 
 mod defaults {
@@ -62,7 +113,13 @@ mod defaults {
         100_000
     }
     pub fn mempool_per_signer() -> usize {
-        10_000
+        1_000
+    }
+    pub fn mempool_max_bytes() -> usize {
+        256 << 20
+    }
+    pub fn mempool_ttl_blocks() -> u64 {
+        3_000
     }
 }
 
@@ -82,6 +139,9 @@ impl NodeConfig {
             vote_timeout_ms: defaults::vote_timeout_ms(),
             mempool_capacity: defaults::mempool_capacity(),
             mempool_per_signer: defaults::mempool_per_signer(),
+            mempool_max_bytes: defaults::mempool_max_bytes(),
+            mempool_ttl_blocks: defaults::mempool_ttl_blocks(),
+            rpc: RpcConfig::default(),
         }
     }
 }

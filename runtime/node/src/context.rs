@@ -109,6 +109,36 @@ impl mc::Value for BlockId {
     }
 }
 
+/// Borsh for a [`Round`] as the i64 Malachite gives it: -1 (nil) to `u32::MAX`. Anything else
+/// is refused as it is decoded, so no round a peer sends reaches Malachite's
+/// `Round::from(i64)`, which panics on it.
+pub mod round_borsh {
+    use std::io;
+
+    use borsh::{BorshDeserialize, BorshSerialize};
+    use malachitebft_app_channel::app::types::core::Round;
+
+    pub fn serialize<W: io::Write>(round: &Round, writer: &mut W) -> io::Result<()> {
+        round.as_i64().serialize(writer)
+    }
+
+    pub fn deserialize<R: io::Read>(reader: &mut R) -> io::Result<Round> {
+        let round = i64::deserialize_reader(reader)?;
+        super::round_of(round).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+}
+
+/// The round `round` names, if it is one (-1 is nil).
+pub fn round_of(round: i64) -> Result<Round, String> {
+    if round < -1 || round > i64::from(u32::MAX) {
+        return Err(format!(
+            "round {round} is out of range: rounds are -1 (nil) to {}",
+            u32::MAX
+        ));
+    }
+    Ok(Round::from(round))
+}
+
 /// A proposal stream: `Init`, the block's bytes in `Data` chunks, then `Fin` with the
 /// proposer's signature over the whole stream, so a relaying peer cannot forge or alter it.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -121,8 +151,16 @@ pub enum ProposalPart {
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ProposalInit {
     pub height: Height,
-    pub round: i64,
-    pub valid_round: i64,
+    #[borsh(
+        serialize_with = "round_borsh::serialize",
+        deserialize_with = "round_borsh::deserialize"
+    )]
+    pub round: Round,
+    #[borsh(
+        serialize_with = "round_borsh::serialize",
+        deserialize_with = "round_borsh::deserialize"
+    )]
+    pub valid_round: Round,
     pub proposer: ValidatorAddress,
 }
 
@@ -144,9 +182,17 @@ impl mc::ProposalPart<BotContext> for ProposalPart {
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct Proposal {
     pub height: Height,
-    pub round: i64,
+    #[borsh(
+        serialize_with = "round_borsh::serialize",
+        deserialize_with = "round_borsh::deserialize"
+    )]
+    pub round: Round,
     pub value: BlockId,
-    pub pol_round: i64,
+    #[borsh(
+        serialize_with = "round_borsh::serialize",
+        deserialize_with = "round_borsh::deserialize"
+    )]
+    pub pol_round: Round,
     pub proposer: ValidatorAddress,
 }
 
@@ -156,7 +202,7 @@ impl mc::Proposal<BotContext> for Proposal {
     }
 
     fn round(&self) -> Round {
-        Round::from(self.round)
+        self.round
     }
 
     fn value(&self) -> &BlockId {
@@ -168,7 +214,7 @@ impl mc::Proposal<BotContext> for Proposal {
     }
 
     fn pol_round(&self) -> Round {
-        Round::from(self.pol_round)
+        self.pol_round
     }
 
     fn validator_address(&self) -> &ValidatorAddress {
@@ -180,7 +226,11 @@ impl mc::Proposal<BotContext> for Proposal {
 pub struct Vote {
     pub precommit: bool,
     pub height: Height,
-    pub round: i64,
+    #[borsh(
+        serialize_with = "round_borsh::serialize",
+        deserialize_with = "round_borsh::deserialize"
+    )]
+    pub round: Round,
     pub value: Option<BlockId>,
     pub validator: ValidatorAddress,
     /// Only to satisfy `Vote::value`'s borrow; always equal to `value`.
@@ -199,7 +249,7 @@ impl Vote {
         Vote {
             precommit: vote_type == VoteType::Precommit,
             height,
-            round: round.as_i64(),
+            round,
             value: match value {
                 NilOrVal::Nil => None,
                 NilOrVal::Val(v) => Some(v),
@@ -222,7 +272,7 @@ impl mc::Vote<BotContext> for Vote {
     }
 
     fn round(&self) -> Round {
-        Round::from(self.round)
+        self.round
     }
 
     fn value(&self) -> &NilOrVal<BlockId> {
@@ -419,9 +469,9 @@ impl mc::Context for BotContext {
     ) -> Proposal {
         Proposal {
             height,
-            round: round.as_i64(),
+            round,
             value,
-            pol_round: pol_round.as_i64(),
+            pol_round,
             proposer: address,
         }
     }

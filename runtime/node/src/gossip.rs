@@ -292,22 +292,26 @@ fn check_one(
         return MessageAcceptance::Ignore;
     }
     match chain.check_tx(&tx) {
-        Ok(signer) => match mempool.insert(tx, hash, signer) {
+        Ok(admitted) => match mempool.insert(tx, hash, admitted.signer, admitted.next_nonce) {
             Ok(()) => MessageAcceptance::Accept,
             Err(_) => MessageAcceptance::Ignore,
         },
+        // A signer who may not transact: an honest node forwards only what it admitted, so
+        // a peer sending these (a stranger flooding signed garbage) is penalized; the one
+        // race, a permission revoked while the transaction travelled, is rare.
         Err(
             e @ (bot_chain::ChainError::WrongChain { .. }
             | bot_chain::ChainError::BadSignature
             | bot_chain::ChainError::Malformed(_)
             | bot_chain::ChainError::TxTooLarge { .. }
             | bot_chain::ChainError::GasLimitTooHigh { .. }
-            | bot_chain::ChainError::GasLimitTooLow { .. }),
+            | bot_chain::ChainError::GasLimitTooLow { .. }
+            | bot_chain::ChainError::NotPermitted(_)),
         ) => {
             warn!(peer = %from, "gossiped transaction is invalid: {e}");
             MessageAcceptance::Reject
         }
-        // A nonce used meanwhile, a permission revoked: valid when sent, not worth forwarding.
+        // A nonce used meanwhile: valid when sent, not worth forwarding.
         Err(_) => MessageAcceptance::Ignore,
     }
 }

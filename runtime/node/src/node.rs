@@ -112,10 +112,12 @@ pub async fn start(home: &Home) -> eyre::Result<Running> {
         config.moniker
     );
 
-    let mempool = Arc::new(Mempool::new(
-        config.mempool_capacity,
-        config.mempool_per_signer,
-    ));
+    let mempool = Arc::new(Mempool::new(crate::mempool::Limits {
+        capacity: config.mempool_capacity,
+        max_bytes: config.mempool_max_bytes,
+        per_signer: config.mempool_per_signer,
+        ttl_blocks: config.mempool_ttl_blocks,
+    }));
     let (events, _) = broadcast::channel(1024);
 
     let consensus_key = p2p_keypair(&key.secret(), "consensus")?;

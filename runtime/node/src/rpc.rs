@@ -227,7 +227,7 @@ fn send_transaction(s: &RpcState, hex_tx: &str) -> RpcResult {
     let tx =
         SignedTx::decode(&bytes, s.chain.params()).map_err(|e| err(TX_REJECTED, e.to_string()))?;
     let hash = tx.hash();
-    let signer = s
+    let admitted = s
         .chain
         .check_tx(&tx)
         .map_err(|e| err(TX_REJECTED, e.to_string()))?;
@@ -235,7 +235,7 @@ fn send_transaction(s: &RpcState, hex_tx: &str) -> RpcResult {
         return Err(err(TX_REJECTED, "transaction is already committed"));
     }
     s.mempool
-        .insert(tx, hash, signer)
+        .insert(tx, hash, admitted.signer, admitted.next_nonce)
         .map_err(|e| err(TX_REJECTED, e.to_string()))?;
     if let Some(g) = &s.gossip {
         g.publish(bytes);

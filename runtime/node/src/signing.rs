@@ -7,7 +7,7 @@ use borsh::BorshSerialize;
 use bot_chain::Keypair;
 use malachitebft_app_channel::app::types::core::SigningScheme as _;
 use malachitebft_app_channel::app::types::core::{
-    SignedMessage, ValidatorProof, VoteExtensionScope,
+    Round, SignedMessage, ValidatorProof, VoteExtensionScope,
 };
 use malachitebft_app_channel::{Signer, Verifier};
 use malachitebft_signing::{Error, VerificationResult};
@@ -27,9 +27,17 @@ pub fn digest(tag: &str, chain_id: &str, what: &impl BorshSerialize) -> [u8; 32]
     h.finalize().into()
 }
 
-/// What a proposer signs at the end of a proposal stream.
-pub fn stream_digest(chain_id: &str, height: Height, round: i64, block: BlockId) -> [u8; 32] {
-    digest("proposal-stream", chain_id, &(height, round, block))
+/// What a proposer signs at the end of a proposal stream: everything its `Init` says
+/// (a relaying peer that changed the valid round would otherwise go unnoticed) and the block.
+pub fn stream_digest(
+    chain_id: &str,
+    height: Height,
+    round: Round,
+    valid_round: Round,
+    block: BlockId,
+) -> [u8; 32] {
+    let rounds = (round.as_i64(), valid_round.as_i64());
+    digest("proposal-stream", chain_id, &(height, rounds, block))
 }
 
 pub fn verify(digest: &[u8; 32], signature: &Signature, key: &PublicKey) -> bool {

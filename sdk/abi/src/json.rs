@@ -68,45 +68,8 @@ pub fn encode_args(abi: &ContractAbi, method: &Method, args: &Value) -> Result<V
         }
     };
     let mut out = Vec::new();
-    encode_fields(abi, &method.args, object, "args", &mut out)?;
+    Walker { abi, depth: 0 }.encode_fields(&method.args, object, "args", &mut out)?;
     Ok(out)
-}
-
-fn encode_fields(
-    abi: &ContractAbi,
-    fields: &[crate::Field],
-    object: &Object<String, Value>,
-    path: &str,
-    out: &mut Vec<u8>,
-) -> Result<(), JsonError> {
-    if let Some(extra) = object
-        .keys()
-        .find(|k| !fields.iter().any(|f| &f.name == *k))
-    {
-        let known: Vec<_> = fields.iter().map(|f| f.name.as_str()).collect();
-        return err(
-            &format!("{path}.{extra}"),
-            format!(
-                "unknown field; expected {}",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ),
-        );
-    }
-    for field in fields {
-        let at = format!("{path}.{}", field.name);
-        let ty = parse(&at, &field.ty)?;
-        match object.get(&field.name) {
-            Some(v) => encode(abi, &ty, v, &at, out)?,
-            // A missing optional field is `None`.
-            None if matches!(ty, Ty::Option(_)) => out.push(0),
-            None => return err(&at, format!("missing field of type {}", field.ty)),
-        }
-    }
-    Ok(())
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -219,28 +182,9 @@ fn sort_key(ty: &Ty, v: &Value, path: &str) -> Result<SortKey, JsonError> {
     })
 }
 
-fn encode_sorted(
-    abi: &ContractAbi,
-    items: Vec<(SortKey, &Value, Option<&Value>)>,
-    key_ty: &Ty,
-    value_ty: Option<&Ty>,
-    path: &str,
-    out: &mut Vec<u8>,
-) -> Result<(), JsonError> {
-    let mut items = items;
-    items.sort_by(|a, b| a.0.cmp(&b.0));
-    if items.windows(2).any(|w| w[0].0 == w[1].0) {
-        return err(path, "the same key appears twice");
-    }
-    len_prefix(items.len(), path, out)?;
-    for (i, (_, k, v)) in items.into_iter().enumerate() {
-        encode(abi, key_ty, k, &format!("{path}[{i}]"), out)?;
-        if let (Some(ty), Some(v)) = (value_ty, v) {
-            encode(abi, ty, v, &format!("{path}[{i}]"), out)?;
-        }
-    }
-    Ok(())
-}
+/// How deeply a value may nest, in types: beyond what any checked ABI describes
+/// ([`crate::check`]), so a description built by hand cannot recurse without bound either.
+const MAX_VALUE_DEPTH: usize = 2 * crate::ty::MAX_DEPTH;
 
 /// Appends the borsh encoding of `v` as a `ty`.
 pub fn encode(
@@ -250,222 +194,486 @@ pub fn encode(
     path: &str,
     out: &mut Vec<u8>,
 ) -> Result<(), JsonError> {
-    match ty {
-        Ty::Unit => match v {
-            Value::Null => {}
-            other => return err(path, format!("expected null, got {}", kind(other))),
-        },
-        Ty::Bool => match v {
-            Value::Bool(b) => out.push(u8::from(*b)),
-            other => return err(path, format!("expected true or false, got {}", kind(other))),
-        },
-        Ty::U8 => out.push(ranged::<u8>(v, path, "u8")?),
-        Ty::U16 => out.extend(ranged::<u16>(v, path, "u16")?.to_le_bytes()),
-        Ty::U32 => out.extend(ranged::<u32>(v, path, "u32")?.to_le_bytes()),
-        Ty::U64 => out.extend(ranged::<u64>(v, path, "u64")?.to_le_bytes()),
-        Ty::U128 => out.extend(unsigned128(v, path)?.to_le_bytes()),
-        Ty::I8 => out.extend(ranged::<i8>(v, path, "i8")?.to_le_bytes()),
-        Ty::I16 => out.extend(ranged::<i16>(v, path, "i16")?.to_le_bytes()),
-        Ty::I32 => out.extend(ranged::<i32>(v, path, "i32")?.to_le_bytes()),
-        Ty::I64 => out.extend(ranged::<i64>(v, path, "i64")?.to_le_bytes()),
-        Ty::I128 => out.extend(integer(v, path, "i128")?.to_le_bytes()),
-        Ty::String => match v {
-            Value::String(s) => {
-                len_prefix(s.len(), path, out)?;
-                out.extend_from_slice(s.as_bytes());
-            }
-            other => return err(path, format!("expected a string, got {}", kind(other))),
-        },
-        Ty::Address => {
-            let b = bytes(v, path)?;
-            if b.len() != 20 {
-                return err(
-                    path,
-                    format!(
-                        "an address is 20 bytes (0x + 40 hex digits), got {}",
-                        b.len()
-                    ),
-                );
-            }
-            out.extend(b);
+    Walker { abi, depth: 0 }.encode(ty, v, path, out)
+}
+
+/// Reads one `ty` from the front of `input`.
+pub fn decode(
+    abi: &ContractAbi,
+    ty: &Ty,
+    input: &mut &[u8],
+    path: &str,
+) -> Result<Value, JsonError> {
+    Walker { abi, depth: 0 }.decode(ty, input, path)
+}
+
+/// Walks values through an ABI's types, counting how deep it is.
+struct Walker<'a> {
+    abi: &'a ContractAbi,
+    depth: usize,
+}
+
+impl Walker<'_> {
+    fn enter(&mut self, path: &str) -> Result<(), JsonError> {
+        if self.depth >= MAX_VALUE_DEPTH {
+            return err(
+                path,
+                format!("the value nests more than {MAX_VALUE_DEPTH} types deep"),
+            );
         }
-        Ty::Vec(item) if **item == Ty::U8 => {
-            let b = bytes(v, path)?;
-            len_prefix(b.len(), path, out)?;
-            out.extend(b);
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn encode(
+        &mut self,
+        ty: &Ty,
+        v: &Value,
+        path: &str,
+        out: &mut Vec<u8>,
+    ) -> Result<(), JsonError> {
+        self.enter(path)?;
+        let done = self.encode_inner(ty, v, path, out);
+        self.depth -= 1;
+        done
+    }
+
+    fn decode(&mut self, ty: &Ty, input: &mut &[u8], path: &str) -> Result<Value, JsonError> {
+        self.enter(path)?;
+        let value = self.decode_inner(ty, input, path);
+        self.depth -= 1;
+        value
+    }
+
+    fn encode_fields(
+        &mut self,
+        fields: &[crate::Field],
+        object: &Object<String, Value>,
+        path: &str,
+        out: &mut Vec<u8>,
+    ) -> Result<(), JsonError> {
+        if let Some(extra) = object
+            .keys()
+            .find(|k| !fields.iter().any(|f| &f.name == *k))
+        {
+            let known: Vec<_> = fields.iter().map(|f| f.name.as_str()).collect();
+            return err(
+                &format!("{path}.{extra}"),
+                format!(
+                    "unknown field; expected {}",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            );
         }
-        Ty::Array(item, n) if **item == Ty::U8 => {
-            let b = bytes(v, path)?;
-            if b.len() != *n {
-                return err(path, format!("expected {n} bytes, got {}", b.len()));
+        for field in fields {
+            let at = format!("{path}.{}", field.name);
+            let ty = parse(&at, &field.ty)?;
+            match object.get(&field.name) {
+                Some(v) => self.encode(&ty, v, &at, out)?,
+                // A missing optional field is `None`.
+                None if matches!(ty, Ty::Option(_)) => out.push(0),
+                None => return err(&at, format!("missing field of type {}", field.ty)),
             }
-            out.extend(b);
         }
-        Ty::Vec(item) | Ty::Array(item, _) => {
-            let Value::Array(items) = v else {
-                return err(path, format!("expected an array, got {}", kind(v)));
-            };
-            match ty {
-                Ty::Array(_, n) if items.len() != *n => {
-                    return err(path, format!("expected {n} items, got {}", items.len()));
+        Ok(())
+    }
+
+    fn encode_sorted(
+        &mut self,
+        items: Vec<(SortKey, &Value, Option<&Value>)>,
+        key_ty: &Ty,
+        value_ty: Option<&Ty>,
+        path: &str,
+        out: &mut Vec<u8>,
+    ) -> Result<(), JsonError> {
+        let mut items = items;
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        if items.windows(2).any(|w| w[0].0 == w[1].0) {
+            return err(path, "the same key appears twice");
+        }
+        len_prefix(items.len(), path, out)?;
+        for (i, (_, k, v)) in items.into_iter().enumerate() {
+            self.encode(key_ty, k, &format!("{path}[{i}]"), out)?;
+            if let (Some(ty), Some(v)) = (value_ty, v) {
+                self.encode(ty, v, &format!("{path}[{i}]"), out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends the borsh encoding of `v` as a `ty`.
+    fn encode_inner(
+        &mut self,
+        ty: &Ty,
+        v: &Value,
+        path: &str,
+        out: &mut Vec<u8>,
+    ) -> Result<(), JsonError> {
+        match ty {
+            Ty::Unit => match v {
+                Value::Null => {}
+                other => return err(path, format!("expected null, got {}", kind(other))),
+            },
+            Ty::Bool => match v {
+                Value::Bool(b) => out.push(u8::from(*b)),
+                other => return err(path, format!("expected true or false, got {}", kind(other))),
+            },
+            Ty::U8 => out.push(ranged::<u8>(v, path, "u8")?),
+            Ty::U16 => out.extend(ranged::<u16>(v, path, "u16")?.to_le_bytes()),
+            Ty::U32 => out.extend(ranged::<u32>(v, path, "u32")?.to_le_bytes()),
+            Ty::U64 => out.extend(ranged::<u64>(v, path, "u64")?.to_le_bytes()),
+            Ty::U128 => out.extend(unsigned128(v, path)?.to_le_bytes()),
+            Ty::I8 => out.extend(ranged::<i8>(v, path, "i8")?.to_le_bytes()),
+            Ty::I16 => out.extend(ranged::<i16>(v, path, "i16")?.to_le_bytes()),
+            Ty::I32 => out.extend(ranged::<i32>(v, path, "i32")?.to_le_bytes()),
+            Ty::I64 => out.extend(ranged::<i64>(v, path, "i64")?.to_le_bytes()),
+            Ty::I128 => out.extend(integer(v, path, "i128")?.to_le_bytes()),
+            Ty::String => match v {
+                Value::String(s) => {
+                    len_prefix(s.len(), path, out)?;
+                    out.extend_from_slice(s.as_bytes());
                 }
-                Ty::Array(..) => {}
-                _ => len_prefix(items.len(), path, out)?,
-            }
-            for (i, x) in items.iter().enumerate() {
-                encode(abi, item, x, &format!("{path}[{i}]"), out)?;
-            }
-        }
-        Ty::Option(inner) => match v {
-            Value::Null => out.push(0),
-            some => {
-                out.push(1);
-                encode(abi, inner, some, path, out)?;
-            }
-        },
-        Ty::Tuple(items) => {
-            let Value::Array(values) = v else {
-                return err(
-                    path,
-                    format!(
-                        "expected an array of {} items, got {}",
-                        items.len(),
-                        kind(v)
-                    ),
-                );
-            };
-            if values.len() != items.len() {
-                return err(
-                    path,
-                    format!("expected {} items, got {}", items.len(), values.len()),
-                );
-            }
-            for (i, (t, x)) in items.iter().zip(values).enumerate() {
-                encode(abi, t, x, &format!("{path}[{i}]"), out)?;
-            }
-        }
-        Ty::Set(item) => {
-            let Value::Array(values) = v else {
-                return err(path, format!("expected an array, got {}", kind(v)));
-            };
-            let keyed = values
-                .iter()
-                .enumerate()
-                .map(|(i, x)| Ok((sort_key(item, x, &format!("{path}[{i}]"))?, x, None)))
-                .collect::<Result<Vec<_>, JsonError>>()?;
-            encode_sorted(abi, keyed, item, None, path, out)?;
-        }
-        Ty::Map(k, val) => {
-            let pairs: Vec<(Value, &Value)> = match v {
-                Value::Object(o) if **k == Ty::String => o
-                    .iter()
-                    .map(|(key, x)| (Value::String(key.clone()), x))
-                    .collect(),
-                Value::Array(items) => items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, pair)| match pair {
-                        Value::Array(kv) if kv.len() == 2 => Ok((kv[0].clone(), &kv[1])),
-                        _ => err(&format!("{path}[{i}]"), "expected a [key, value] pair"),
-                    })
-                    .collect::<Result<_, _>>()?,
-                other => {
+                other => return err(path, format!("expected a string, got {}", kind(other))),
+            },
+            Ty::Address => {
+                let b = bytes(v, path)?;
+                if b.len() != 20 {
                     return err(
                         path,
                         format!(
-                            "expected an object or [key, value] pairs, got {}",
-                            kind(other)
+                            "an address is 20 bytes (0x + 40 hex digits), got {}",
+                            b.len()
                         ),
                     );
                 }
-            };
-            let keyed = pairs
-                .iter()
-                .enumerate()
-                .map(|(i, (key, x))| {
-                    Ok((sort_key(k, key, &format!("{path}[{i}]"))?, key, Some(*x)))
-                })
-                .collect::<Result<Vec<_>, JsonError>>()?;
-            encode_sorted(abi, keyed, k, Some(val), path, out)?;
-        }
-        Ty::Named(name) => {
-            let Some(def) = abi.type_def(name) else {
-                return err(
-                    path,
-                    format!(
-                        "type `{name}` is not in the contract's ABI (mark it #[bot_sdk::data])"
-                    ),
-                );
-            };
-            match def {
-                TypeDef::Struct { fields, .. } => encode_variant_fields(abi, fields, v, path, out)?,
-                TypeDef::Enum { variants, .. } => {
-                    let (variant, inner) = match v {
-                        Value::String(s) => (s.as_str(), None),
-                        Value::Object(o) if o.len() == 1 => {
-                            let (k, x) = o.iter().next().expect("one entry");
-                            (k.as_str(), Some(x))
-                        }
-                        other => {
-                            return err(
-                                path,
-                                format!(
-                                    "expected \"Variant\" or {{\"Variant\": ...}}, got {}",
-                                    kind(other)
-                                ),
-                            );
-                        }
-                    };
-                    let names: Vec<_> = variants.iter().map(|x| x.name.as_str()).collect();
-                    let Some(index) = variants.iter().position(|x| x.name == variant) else {
+                out.extend(b);
+            }
+            Ty::Vec(item) if **item == Ty::U8 => {
+                let b = bytes(v, path)?;
+                len_prefix(b.len(), path, out)?;
+                out.extend(b);
+            }
+            Ty::Array(item, n) if **item == Ty::U8 => {
+                let b = bytes(v, path)?;
+                if b.len() != *n {
+                    return err(path, format!("expected {n} bytes, got {}", b.len()));
+                }
+                out.extend(b);
+            }
+            Ty::Vec(item) | Ty::Array(item, _) => {
+                let Value::Array(items) = v else {
+                    return err(path, format!("expected an array, got {}", kind(v)));
+                };
+                match ty {
+                    Ty::Array(_, n) if items.len() != *n => {
+                        return err(path, format!("expected {n} items, got {}", items.len()));
+                    }
+                    Ty::Array(..) => {}
+                    _ => len_prefix(items.len(), path, out)?,
+                }
+                for (i, x) in items.iter().enumerate() {
+                    self.encode(item, x, &format!("{path}[{i}]"), out)?;
+                }
+            }
+            Ty::Option(inner) => match v {
+                Value::Null => out.push(0),
+                some => {
+                    out.push(1);
+                    self.encode(inner, some, path, out)?;
+                }
+            },
+            Ty::Tuple(items) => {
+                let Value::Array(values) = v else {
+                    return err(
+                        path,
+                        format!(
+                            "expected an array of {} items, got {}",
+                            items.len(),
+                            kind(v)
+                        ),
+                    );
+                };
+                if values.len() != items.len() {
+                    return err(
+                        path,
+                        format!("expected {} items, got {}", items.len(), values.len()),
+                    );
+                }
+                for (i, (t, x)) in items.iter().zip(values).enumerate() {
+                    self.encode(t, x, &format!("{path}[{i}]"), out)?;
+                }
+            }
+            Ty::Set(item) => {
+                let Value::Array(values) = v else {
+                    return err(path, format!("expected an array, got {}", kind(v)));
+                };
+                let keyed = values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| Ok((sort_key(item, x, &format!("{path}[{i}]"))?, x, None)))
+                    .collect::<Result<Vec<_>, JsonError>>()?;
+                self.encode_sorted(keyed, item, None, path, out)?;
+            }
+            Ty::Map(k, val) => {
+                let pairs: Vec<(Value, &Value)> = match v {
+                    Value::Object(o) if **k == Ty::String => o
+                        .iter()
+                        .map(|(key, x)| (Value::String(key.clone()), x))
+                        .collect(),
+                    Value::Array(items) => items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, pair)| match pair {
+                            Value::Array(kv) if kv.len() == 2 => Ok((kv[0].clone(), &kv[1])),
+                            _ => err(&format!("{path}[{i}]"), "expected a [key, value] pair"),
+                        })
+                        .collect::<Result<_, _>>()?,
+                    other => {
                         return err(
                             path,
                             format!(
-                                "unknown variant `{variant}`; expected one of {}",
-                                names.join(", ")
+                                "expected an object or [key, value] pairs, got {}",
+                                kind(other)
                             ),
                         );
-                    };
-                    out.push(index as u8);
-                    let at = format!("{path}.{variant}");
-                    match (&variants[index].fields, inner) {
-                        (Fields::Unit, None | Some(Value::Null)) => {}
-                        (Fields::Unit, Some(_)) => return err(&at, "this variant has no fields"),
-                        (fields, Some(x)) => encode_variant_fields(abi, fields, x, &at, out)?,
-                        (_, None) => {
-                            return err(&at, "this variant has fields: write {\"Variant\": ...}");
+                    }
+                };
+                let keyed = pairs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (key, x))| {
+                        Ok((sort_key(k, key, &format!("{path}[{i}]"))?, key, Some(*x)))
+                    })
+                    .collect::<Result<Vec<_>, JsonError>>()?;
+                self.encode_sorted(keyed, k, Some(val), path, out)?;
+            }
+            Ty::Named(name) => {
+                let Some(def) = self.abi.type_def(name) else {
+                    return err(
+                        path,
+                        format!(
+                            "type `{name}` is not in the contract's ABI (mark it #[bot_sdk::data])"
+                        ),
+                    );
+                };
+                match def {
+                    TypeDef::Struct { fields, .. } => {
+                        self.encode_variant_fields(fields, v, path, out)?
+                    }
+                    TypeDef::Enum { variants, .. } => {
+                        let (variant, inner) = match v {
+                            Value::String(s) => (s.as_str(), None),
+                            Value::Object(o) if o.len() == 1 => {
+                                let (k, x) = o.iter().next().expect("one entry");
+                                (k.as_str(), Some(x))
+                            }
+                            other => {
+                                return err(
+                                    path,
+                                    format!(
+                                        "expected \"Variant\" or {{\"Variant\": ...}}, got {}",
+                                        kind(other)
+                                    ),
+                                );
+                            }
+                        };
+                        let names: Vec<_> = variants.iter().map(|x| x.name.as_str()).collect();
+                        let Some(index) = variants.iter().position(|x| x.name == variant) else {
+                            return err(
+                                path,
+                                format!(
+                                    "unknown variant `{variant}`; expected one of {}",
+                                    names.join(", ")
+                                ),
+                            );
+                        };
+                        out.push(index as u8);
+                        let at = format!("{path}.{variant}");
+                        match (&variants[index].fields, inner) {
+                            (Fields::Unit, None | Some(Value::Null)) => {}
+                            (Fields::Unit, Some(_)) => {
+                                return err(&at, "this variant has no fields");
+                            }
+                            (fields, Some(x)) => self.encode_variant_fields(fields, x, &at, out)?,
+                            (_, None) => {
+                                return err(
+                                    &at,
+                                    "this variant has fields: write {\"Variant\": ...}",
+                                );
+                            }
                         }
                     }
                 }
             }
         }
+        Ok(())
     }
-    Ok(())
-}
 
-fn encode_variant_fields(
-    abi: &ContractAbi,
-    fields: &Fields,
-    v: &Value,
-    path: &str,
-    out: &mut Vec<u8>,
-) -> Result<(), JsonError> {
-    match fields {
-        Fields::Unit => Ok(()),
-        Fields::Named(named) => match v {
-            Value::Object(o) => encode_fields(abi, named, o, path, out),
-            other => err(path, format!("expected an object, got {}", kind(other))),
-        },
-        Fields::Unnamed(types) if types.len() == 1 => {
-            encode(abi, &parse(path, &types[0])?, v, path, out)
+    fn encode_variant_fields(
+        &mut self,
+        fields: &Fields,
+        v: &Value,
+        path: &str,
+        out: &mut Vec<u8>,
+    ) -> Result<(), JsonError> {
+        match fields {
+            Fields::Unit => Ok(()),
+            Fields::Named(named) => match v {
+                Value::Object(o) => self.encode_fields(named, o, path, out),
+                other => err(path, format!("expected an object, got {}", kind(other))),
+            },
+            Fields::Unnamed(types) if types.len() == 1 => {
+                self.encode(&parse(path, &types[0])?, v, path, out)
+            }
+            Fields::Unnamed(types) => {
+                let tys = types
+                    .iter()
+                    .map(|t| parse(path, t))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.encode(&Ty::Tuple(tys), v, path, out)
+            }
         }
-        Fields::Unnamed(types) => {
-            let tys = types
-                .iter()
-                .map(|t| parse(path, t))
-                .collect::<Result<Vec<_>, _>>()?;
-            encode(abi, &Ty::Tuple(tys), v, path, out)
-        }
+    }
+
+    /// Reads one `ty` from the front of `input`.
+    fn decode_inner(&mut self, ty: &Ty, input: &mut &[u8], path: &str) -> Result<Value, JsonError> {
+        Ok(match ty {
+            Ty::Unit => Value::Null,
+            Ty::Bool => match take(input, 1, path)?[0] {
+                0 => json!(false),
+                1 => json!(true),
+                b => return err(path, format!("{b} is not a borsh bool")),
+            },
+            Ty::U8 => json!(fixed::<1>(input, path)?[0]),
+            Ty::U16 => json!(u16::from_le_bytes(fixed(input, path)?)),
+            Ty::U32 => json!(u32::from_le_bytes(fixed(input, path)?)),
+            Ty::U64 => json!(u64::from_le_bytes(fixed(input, path)?)),
+            Ty::U128 => json!(u128::from_le_bytes(fixed(input, path)?).to_string()),
+            Ty::I8 => json!(i8::from_le_bytes(fixed(input, path)?)),
+            Ty::I16 => json!(i16::from_le_bytes(fixed(input, path)?)),
+            Ty::I32 => json!(i32::from_le_bytes(fixed(input, path)?)),
+            Ty::I64 => json!(i64::from_le_bytes(fixed(input, path)?)),
+            Ty::I128 => json!(i128::from_le_bytes(fixed(input, path)?).to_string()),
+            Ty::String => {
+                let n = length(input, path)?;
+                let raw = take(input, n, path)?;
+                match core::str::from_utf8(raw) {
+                    Ok(s) => json!(s),
+                    Err(_) => return err(path, "the string is not UTF-8"),
+                }
+            }
+            Ty::Address => json!(hex_encode(take(input, 20, path)?)),
+            Ty::Vec(item) if **item == Ty::U8 => {
+                let n = length(input, path)?;
+                json!(hex_encode(take(input, n, path)?))
+            }
+            Ty::Array(item, n) if **item == Ty::U8 => json!(hex_encode(take(input, *n, path)?)),
+            Ty::Vec(item) | Ty::Set(item) => {
+                let n = length(input, path)?;
+                let items = (0..n)
+                    .map(|i| self.decode(item, input, &format!("{path}[{i}]")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Value::Array(items)
+            }
+            Ty::Array(item, n) => Value::Array(
+                (0..*n)
+                    .map(|i| self.decode(item, input, &format!("{path}[{i}]")))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Ty::Option(inner) => match take(input, 1, path)?[0] {
+                0 => Value::Null,
+                1 => self.decode(inner, input, path)?,
+                b => return err(path, format!("{b} is not a borsh option tag")),
+            },
+            Ty::Tuple(items) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| self.decode(t, input, &format!("{path}[{i}]")))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Ty::Map(k, v) => {
+                let n = length(input, path)?;
+                let mut pairs = Vec::new();
+                for i in 0..n {
+                    let at = format!("{path}[{i}]");
+                    pairs.push((self.decode(k, input, &at)?, self.decode(v, input, &at)?));
+                }
+                if **k == Ty::String {
+                    Value::Object(
+                        pairs
+                            .into_iter()
+                            .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), v))
+                            .collect(),
+                    )
+                } else {
+                    Value::Array(pairs.into_iter().map(|(k, v)| json!([k, v])).collect())
+                }
+            }
+            Ty::Named(name) => {
+                let Some(def) = self.abi.type_def(name) else {
+                    return err(path, format!("type `{name}` is not in the contract's ABI"));
+                };
+                match def {
+                    TypeDef::Struct { fields, .. } => self.decode_fields(fields, input, path)?,
+                    TypeDef::Enum { variants, .. } => {
+                        let index = take(input, 1, path)?[0] as usize;
+                        let Some(variant) = variants.get(index) else {
+                            return err(
+                                path,
+                                format!(
+                                    "variant index {index} is not one of `{name}`'s {}",
+                                    variants.len()
+                                ),
+                            );
+                        };
+                        match &variant.fields {
+                            Fields::Unit => json!(variant.name),
+                            fields => {
+                                let at = format!("{path}.{}", variant.name);
+                                json!({ variant.name.clone(): self.decode_fields(fields, input, &at)? })
+                            }
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    fn decode_fields(
+        &mut self,
+        fields: &Fields,
+        input: &mut &[u8],
+        path: &str,
+    ) -> Result<Value, JsonError> {
+        Ok(match fields {
+            Fields::Unit => Value::Null,
+            Fields::Named(named) => {
+                let mut object = Object::new();
+                for f in named {
+                    let at = format!("{path}.{}", f.name);
+                    object.insert(
+                        f.name.clone(),
+                        self.decode(&parse(&at, &f.ty)?, input, &at)?,
+                    );
+                }
+                Value::Object(object)
+            }
+            Fields::Unnamed(types) if types.len() == 1 => {
+                self.decode(&parse(path, &types[0])?, input, path)?
+            }
+            Fields::Unnamed(types) => {
+                let tys = types
+                    .iter()
+                    .map(|t| parse(path, t))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.decode(&Ty::Tuple(tys), input, path)?
+            }
+        })
     }
 }
 
@@ -488,148 +696,6 @@ fn fixed<const N: usize>(input: &mut &[u8], path: &str) -> Result<[u8; N], JsonE
 
 fn length(input: &mut &[u8], path: &str) -> Result<usize, JsonError> {
     Ok(u32::from_le_bytes(fixed(input, path)?) as usize)
-}
-
-/// Reads one `ty` from the front of `input`.
-pub fn decode(
-    abi: &ContractAbi,
-    ty: &Ty,
-    input: &mut &[u8],
-    path: &str,
-) -> Result<Value, JsonError> {
-    Ok(match ty {
-        Ty::Unit => Value::Null,
-        Ty::Bool => match take(input, 1, path)?[0] {
-            0 => json!(false),
-            1 => json!(true),
-            b => return err(path, format!("{b} is not a borsh bool")),
-        },
-        Ty::U8 => json!(fixed::<1>(input, path)?[0]),
-        Ty::U16 => json!(u16::from_le_bytes(fixed(input, path)?)),
-        Ty::U32 => json!(u32::from_le_bytes(fixed(input, path)?)),
-        Ty::U64 => json!(u64::from_le_bytes(fixed(input, path)?)),
-        Ty::U128 => json!(u128::from_le_bytes(fixed(input, path)?).to_string()),
-        Ty::I8 => json!(i8::from_le_bytes(fixed(input, path)?)),
-        Ty::I16 => json!(i16::from_le_bytes(fixed(input, path)?)),
-        Ty::I32 => json!(i32::from_le_bytes(fixed(input, path)?)),
-        Ty::I64 => json!(i64::from_le_bytes(fixed(input, path)?)),
-        Ty::I128 => json!(i128::from_le_bytes(fixed(input, path)?).to_string()),
-        Ty::String => {
-            let n = length(input, path)?;
-            let raw = take(input, n, path)?;
-            match core::str::from_utf8(raw) {
-                Ok(s) => json!(s),
-                Err(_) => return err(path, "the string is not UTF-8"),
-            }
-        }
-        Ty::Address => json!(hex_encode(take(input, 20, path)?)),
-        Ty::Vec(item) if **item == Ty::U8 => {
-            let n = length(input, path)?;
-            json!(hex_encode(take(input, n, path)?))
-        }
-        Ty::Array(item, n) if **item == Ty::U8 => json!(hex_encode(take(input, *n, path)?)),
-        Ty::Vec(item) | Ty::Set(item) => {
-            let n = length(input, path)?;
-            let items = (0..n)
-                .map(|i| decode(abi, item, input, &format!("{path}[{i}]")))
-                .collect::<Result<Vec<_>, _>>()?;
-            Value::Array(items)
-        }
-        Ty::Array(item, n) => Value::Array(
-            (0..*n)
-                .map(|i| decode(abi, item, input, &format!("{path}[{i}]")))
-                .collect::<Result<_, _>>()?,
-        ),
-        Ty::Option(inner) => match take(input, 1, path)?[0] {
-            0 => Value::Null,
-            1 => decode(abi, inner, input, path)?,
-            b => return err(path, format!("{b} is not a borsh option tag")),
-        },
-        Ty::Tuple(items) => Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, t)| decode(abi, t, input, &format!("{path}[{i}]")))
-                .collect::<Result<_, _>>()?,
-        ),
-        Ty::Map(k, v) => {
-            let n = length(input, path)?;
-            let mut pairs = Vec::new();
-            for i in 0..n {
-                let at = format!("{path}[{i}]");
-                pairs.push((decode(abi, k, input, &at)?, decode(abi, v, input, &at)?));
-            }
-            if **k == Ty::String {
-                Value::Object(
-                    pairs
-                        .into_iter()
-                        .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), v))
-                        .collect(),
-                )
-            } else {
-                Value::Array(pairs.into_iter().map(|(k, v)| json!([k, v])).collect())
-            }
-        }
-        Ty::Named(name) => {
-            let Some(def) = abi.type_def(name) else {
-                return err(path, format!("type `{name}` is not in the contract's ABI"));
-            };
-            match def {
-                TypeDef::Struct { fields, .. } => decode_fields(abi, fields, input, path)?,
-                TypeDef::Enum { variants, .. } => {
-                    let index = take(input, 1, path)?[0] as usize;
-                    let Some(variant) = variants.get(index) else {
-                        return err(
-                            path,
-                            format!(
-                                "variant index {index} is not one of `{name}`'s {}",
-                                variants.len()
-                            ),
-                        );
-                    };
-                    match &variant.fields {
-                        Fields::Unit => json!(variant.name),
-                        fields => {
-                            let at = format!("{path}.{}", variant.name);
-                            json!({ variant.name.clone(): decode_fields(abi, fields, input, &at)? })
-                        }
-                    }
-                }
-            }
-        }
-    })
-}
-
-fn decode_fields(
-    abi: &ContractAbi,
-    fields: &Fields,
-    input: &mut &[u8],
-    path: &str,
-) -> Result<Value, JsonError> {
-    Ok(match fields {
-        Fields::Unit => Value::Null,
-        Fields::Named(named) => {
-            let mut object = Object::new();
-            for f in named {
-                let at = format!("{path}.{}", f.name);
-                object.insert(
-                    f.name.clone(),
-                    decode(abi, &parse(&at, &f.ty)?, input, &at)?,
-                );
-            }
-            Value::Object(object)
-        }
-        Fields::Unnamed(types) if types.len() == 1 => {
-            decode(abi, &parse(path, &types[0])?, input, path)?
-        }
-        Fields::Unnamed(types) => {
-            let tys = types
-                .iter()
-                .map(|t| parse(path, t))
-                .collect::<Result<Vec<_>, _>>()?;
-            decode(abi, &Ty::Tuple(tys), input, path)?
-        }
-    })
 }
 
 /// Decodes all of `bytes` as the type written `ty`; bytes left over are an error.

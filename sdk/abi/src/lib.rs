@@ -9,6 +9,7 @@
 
 use borsh::{BorshDeserialize, BorshSerialize};
 
+pub mod check;
 #[cfg(feature = "json")]
 pub mod json;
 pub mod ty;
@@ -167,6 +168,8 @@ pub enum SectionError {
     },
     MissingContract,
     TwoContracts,
+    /// The records decode but describe types no reader could walk ([`check::check`]).
+    Invalid(check::AbiError),
 }
 
 impl core::fmt::Display for SectionError {
@@ -181,6 +184,7 @@ impl core::fmt::Display for SectionError {
             SectionError::TwoContracts => {
                 f.write_str("two contract records: one wasm holds one #[bot_sdk::contract]")
             }
+            SectionError::Invalid(e) => e.fmt(f),
         }
     }
 }
@@ -188,7 +192,8 @@ impl core::fmt::Display for SectionError {
 impl std::error::Error for SectionError {}
 
 impl ContractAbi {
-    /// Reads the records of a `bot:abi` section into one description.
+    /// Reads the records of a `bot:abi` section into one description, and checks it
+    /// ([`check::check`]): no description that fails the check is ever handed out.
     pub fn from_section(mut data: &[u8]) -> Result<ContractAbi, SectionError> {
         let total = data.len();
         let mut contract: Option<ContractAbi> = None;
@@ -226,6 +231,7 @@ impl ContractAbi {
         abi.types.extend(types);
         abi.events.extend(events);
         abi.errors.extend(errors);
+        check::check(&abi).map_err(SectionError::Invalid)?;
         Ok(abi)
     }
 

@@ -47,9 +47,14 @@ impl fmt::Display for TypeError {
 
 impl std::error::Error for TypeError {}
 
+/// How deeply a type may nest (`Vec<Option<(u8, Vec<..>)>>`), counting each generic, tuple,
+/// array and named type it goes through: what tools recurse over when they read a value.
+pub const MAX_DEPTH: usize = 32;
+
 struct Parser<'a> {
     text: &'a str,
     rest: &'a str,
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -111,6 +116,16 @@ impl<'a> Parser<'a> {
     }
 
     fn ty(&mut self) -> Result<Ty, TypeError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error(format!("the type nests more than {MAX_DEPTH} levels deep")));
+        }
+        self.depth += 1;
+        let ty = self.ty_inner();
+        self.depth -= 1;
+        ty
+    }
+
+    fn ty_inner(&mut self) -> Result<Ty, TypeError> {
         if self.eat("(") {
             let mut items = Vec::new();
             while !self.eat(")") {
@@ -191,7 +206,11 @@ impl<'a> Parser<'a> {
 
 impl Ty {
     pub fn parse(text: &str) -> Result<Ty, TypeError> {
-        let mut p = Parser { text, rest: text };
+        let mut p = Parser {
+            text,
+            rest: text,
+            depth: 0,
+        };
         let ty = p.ty()?;
         if !p.rest.trim().is_empty() {
             return Err(p.error(format!("unexpected `{}`", p.rest.trim())));
@@ -219,6 +238,16 @@ mod tests {
         );
         assert_eq!(Ty::parse("Reading"), Ok(Named("Reading".into())));
         assert_eq!(Ty::parse("Box<i32>"), Ok(I32));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_recursed_into() {
+        let deep = |n: usize| format!("{}u8{}", "Vec<".repeat(n), ">".repeat(n));
+        assert!(Ty::parse(&deep(MAX_DEPTH - 1)).is_ok());
+        let e = Ty::parse(&deep(MAX_DEPTH)).unwrap_err();
+        assert!(e.to_string().contains("nests more than 32"), "{e}");
+        // A type text a hostile section could carry: a million levels, refused at once.
+        assert!(Ty::parse(&"(".repeat(1 << 20)).is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! reading must prove. Each check failing is a receipt error naming the rule; the executor
 //! then rolls back everything the transaction wrote.
 
-use bot_engine::iot::{CommandRequest, DataAccess};
+use bot_engine::iot::{CommandRequest, DataAccess, ServiceCall};
 use bot_engine::{Address, COSTS};
 
 use super::model::{
@@ -24,6 +24,8 @@ const MAX_DATA: usize = 16 * 1024;
 const MAX_NAME: usize = 64;
 const MAX_DESCRIPTION: usize = 1024;
 const MAX_ANSWER: usize = 4096;
+/// Grants read at a time when a transfer revokes them all.
+const REVOKE_PAGE: usize = 64;
 
 fn error(kind: &str, message: impl Into<String>) -> TxError {
     TxError {
@@ -437,14 +439,28 @@ impl IotExec<'_> {
         check_len("device metadata", metadata, MAX_METADATA)?;
         check_key(key)?;
         let owner = owner.unwrap_or(signer);
-        if owner != signer && gateway != Some(signer) {
-            return Err(error(
-                "unauthorized",
-                format!(
-                    "{signer} may not register a device for {owner}: only the owner, or the gateway named for the device, may"
-                ),
-            )
-            .into());
+        if owner != signer {
+            if gateway != Some(signer) {
+                return Err(error(
+                    "unauthorized",
+                    format!(
+                        "{signer} may not register a device for {owner}: only the owner, or the gateway named for the device, may"
+                    ),
+                )
+                .into());
+            }
+            // A gateway adds devices to an owner's name only with the owner's consent.
+            self.charge(COSTS.storage_get.base)?;
+            let right = Right::RegisterDevices { owner };
+            if let Err(why) = super::read::check_grant(self.view, &right, &signer, self.time_ms)? {
+                return Err(error(
+                    "unauthorized",
+                    format!(
+                        "gateway {signer} may not register a device for {owner}: {why} (the owner grants it)"
+                    ),
+                )
+                .into());
+            }
         }
         let digest = registration_digest(self.chain_id, key, &owner, gateway.as_ref());
         if !self.verify(key, &digest, proof)? {
@@ -532,7 +548,40 @@ impl IotExec<'_> {
         self.index(layout::devices_of_owner(&device.owner), id, false)?;
         self.index(layout::devices_of_owner(&to), id, true)?;
         device.owner = to;
+        // The grants over the device were its old owner's to give: they end with the
+        // ownership, so no one reads or commands it on a grant its owner never gave.
+        self.revoke_all(id)?;
         self.changed(&mut device, "device.transferred")
+    }
+
+    /// Removes every grant over `target`, each paid as a read and a removal, and announces
+    /// each (`grant.revoked`).
+    fn revoke_all(&mut self, target: &Address) -> Step<()> {
+        let prefix = layout::grants(target, None);
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            self.charge(COSTS.storage_scan.base)?;
+            let page = self
+                .view
+                .scan_prefix(&prefix, after.as_deref(), false, REVOKE_PAGE)?;
+            let Some((last, _)) = page.last() else {
+                return Ok(());
+            };
+            after = Some(last.clone());
+            for (key, value) in page {
+                self.charge(
+                    COSTS
+                        .storage_scan
+                        .for_bytes((key.len() + value.len()) as u64)
+                        .unwrap_or(u64::MAX)
+                        .saturating_add(COSTS.storage_scan_per_entry),
+                )?;
+                let grant: Grant = borsh::from_slice(&value)
+                    .map_err(|e| ChainError::State(format!("corrupt grant entry: {e}")))?;
+                self.remove(key)?;
+                self.emit(*target, "grant.revoked", &grant);
+            }
+        }
     }
 
     fn set_gateway(&mut self, signer: Address, id: &Address, gateway: Option<Address>) -> Step<()> {
@@ -675,6 +724,7 @@ impl IotExec<'_> {
                 self.device(device)?.owner
             }
             Right::CallService { service, .. } => self.service(service)?.owner,
+            Right::RegisterDevices { owner } => *owner,
         };
         if owner != signer {
             return Err(error(
@@ -768,11 +818,36 @@ impl IotExec<'_> {
                 }
             }
         };
+        self.record_call(accessor, right, granted_by)
+    }
+
+    /// Appends a contract's call of a granted service (checked by the engine as
+    /// [`IotExec::authorize_call`] checks an account's) to the service's audit trail.
+    pub fn record_service_call(&mut self, call: &ServiceCall) -> Step<()> {
+        let right = Right::CallService {
+            service: call.service,
+            method: Some(call.method.clone()),
+        };
+        self.record_call(call.accessor, right, call.granted_by)
+    }
+
+    fn record_call(
+        &mut self,
+        accessor: Address,
+        right: Right,
+        granted_by: Option<Address>,
+    ) -> Step<()> {
+        let action = match &right {
+            Right::CallService {
+                method: Some(m), ..
+            } => format!("call {m}"),
+            other => format!("call {}", other.describe()),
+        };
         self.record(AccessRecord {
             seq: 0,
             accessor,
             right,
-            action: format!("call {method}"),
+            action,
             granted_by,
             tx_hash: self.tx_hash.to_vec(),
             height: self.height,

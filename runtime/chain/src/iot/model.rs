@@ -184,6 +184,12 @@ pub enum Right {
         service: Address,
         method: Option<String>,
     },
+    /// Register devices owned by `owner`, as their gateway (Y.4464 10.6 b): the owner's
+    /// consent to have a gateway add devices to its name.
+    RegisterDevices {
+        #[serde(with = "crate::json_forms::address")]
+        owner: Address,
+    },
 }
 
 impl Right {
@@ -192,6 +198,7 @@ impl Right {
         match self {
             Right::ReadData { device, .. } | Right::Command { device } => *device,
             Right::CallService { service, .. } => *service,
+            Right::RegisterDevices { owner } => *owner,
         }
     }
 
@@ -228,6 +235,7 @@ impl Right {
                 Some(m) => format!("call `{m}` on service {service}"),
                 None => format!("call any method of service {service}"),
             },
+            Right::RegisterDevices { owner } => format!("register devices owned by {owner}"),
         }
     }
 }

@@ -9,8 +9,9 @@ use wasmer::{FunctionEnvMut, RuntimeError};
 
 use super::guest::{self, Env, charge, charge_more, field};
 use crate::abi::layout;
-use crate::execute::{FailureKind, FrameSpec, HostTrap, TxEnv, run_frame};
+use crate::execute::{FailureKind, FrameSpec, HostTrap, TxEnv, run_callee};
 use crate::gas::{COSTS, HostCost};
+use crate::iot::{Right, ServiceCall};
 use crate::primitives::Address;
 
 /// `call-error-kind` discriminants, in WIT order.
@@ -187,6 +188,10 @@ fn nested_call(
             return Ok(Err(CallError::new(kind, failure.message)));
         }
     };
+    let service_call = match authorize(env, caller, contract, method, query)? {
+        Ok(call) => call,
+        Err(refused) => return Ok(Err(refused)),
+    };
     let read_only = query || env.data().frame()?.read_only || code.views.contains(method);
     // The callee's instance is paid for by the caller, then gets what it was given.
     charge(env, "instantiate", Some(COSTS.instantiate))?;
@@ -199,6 +204,8 @@ fn nested_call(
     let events_before = data.events.len();
     let accesses_before = data.accesses.len();
     let commands_before = data.commands.len();
+    let service_calls_before = data.service_calls.len();
+    data.service_calls.extend(service_call);
     let spec = FrameSpec {
         contract,
         caller,
@@ -207,9 +214,8 @@ fn nested_call(
         args,
         gas: forwarded,
     };
-    let env_handle = env.as_ref();
-    let (_, mut store) = env.data_and_store_mut();
-    let frame = run_frame(&mut store, &env_handle, &code.module, spec);
+    // Re-enters the executor: the one edge from host functions back into `execute`.
+    let frame = run_callee(env, &engine, &code.module, spec);
     let data = env.data_mut();
     let frame = match frame {
         Ok(frame) => frame,
@@ -225,6 +231,7 @@ fn nested_call(
         data.events.truncate(events_before);
         data.accesses.truncate(accesses_before);
         data.commands.truncate(commands_before);
+        data.service_calls.truncate(service_calls_before);
     }
     // Give back what the callee did not use.
     refund(env, frame.gas_left)?;
@@ -246,6 +253,68 @@ fn nested_call(
         }
     }))
 }
+
+/// A contract calling a `granted` service is held to the rule an account calling it is: it
+/// must own the service or hold a live `call-service` grant for the method, else the call is
+/// refused as the service would refuse it (`unauthorized`, code 3). The lookups are charged
+/// before they are made: the service record on every call, the grant (the exact method, then
+/// every method) when one is needed. Queries are read-only and leave no trail, so they are
+/// not held to it, as account queries are not.
+fn authorize(
+    env: &mut Env,
+    caller: Address,
+    contract: Address,
+    method: &str,
+    query: bool,
+) -> Result<Result<Option<ServiceCall>, CallError>, RuntimeError> {
+    if query {
+        return Ok(Ok(None));
+    }
+    let what = "calls.call";
+    charge_more(env, what, Some(COSTS.storage_get.base))?;
+    let host = env.data().host()?;
+    let Some(service) = host.service(&contract).map_err(guest::backend)? else {
+        return Ok(Ok(None));
+    };
+    if !service.granted {
+        return Ok(Ok(None));
+    }
+    let granted_by = if service.owner == caller {
+        None
+    } else {
+        charge_more(env, what, Some(2 * COSTS.storage_get.base))?;
+        let right = Right::CallService {
+            service: contract,
+            method: Some(method.to_string()),
+        };
+        let time_ms = env.data().block.time_ms;
+        match host
+            .grant(&caller, &right, time_ms)
+            .map_err(guest::backend)?
+        {
+            Some(grant) => Some(grant.granter),
+            None => {
+                return Ok(Err(CallError {
+                    kind: CallErrorKind::ContractError,
+                    code: UNAUTHORIZED,
+                    message: format!(
+                        "{caller} may not call `{method}` on service `{}`: it holds no live grant to call it",
+                        service.name
+                    ),
+                }));
+            }
+        }
+    };
+    Ok(Ok(Some(ServiceCall {
+        accessor: caller,
+        service: contract,
+        method: method.to_string(),
+        granted_by,
+    })))
+}
+
+/// The SDK's reserved error code for a caller that may not do what it asked.
+const UNAUTHORIZED: u32 = 3;
 
 fn refund(env: &mut FunctionEnvMut<TxEnv>, gas: u64) -> Result<(), RuntimeError> {
     let remaining = env.data().frame()?.remaining.clone();

@@ -3,6 +3,7 @@
 use wasmer::RuntimeError;
 
 use super::guest::{self, Env, charge};
+use crate::execute::HostTrap;
 use crate::gas::COSTS;
 use crate::primitives::Event;
 
@@ -17,6 +18,24 @@ pub(crate) fn emit(
     charge(&mut env, "events.emit", COSTS.emit.for_bytes(bytes))?;
     guest::require_writable(&env, "events.emit")?;
     let limits = env.data().host_limits.clone();
+    let events = &env.data().events;
+    if events.len() >= limits.max_events as usize {
+        return Err(HostTrap::violation(format!(
+            "a transaction may emit at most {} events",
+            limits.max_events
+        )));
+    }
+    let emitted: u64 = events
+        .iter()
+        .map(|e| (e.name.len() + e.data.len()) as u64)
+        .sum();
+    if emitted.saturating_add(bytes) > limits.max_event_bytes {
+        return Err(HostTrap::violation(format!(
+            "a transaction may emit at most {} bytes of event names and data; this event would make {}",
+            limits.max_event_bytes,
+            emitted.saturating_add(bytes)
+        )));
+    }
     let name = guest::read_string(
         &mut env,
         name_ptr as u32,

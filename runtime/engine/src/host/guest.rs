@@ -169,7 +169,10 @@ pub(crate) fn alloc(env: &mut Env, size: u32, align: u32) -> Result<u32, Runtime
         return Ok(align);
     }
     let realloc = env.data().frame()?.realloc.clone();
-    Ok(realloc.call(env, 0, 0, align as i32, size as i32)? as u32)
+    env.data_mut().allocating = true;
+    let ptr = realloc.call(env, 0, 0, align as i32, size as i32);
+    env.data_mut().allocating = false;
+    Ok(ptr? as u32)
 }
 
 /// Writes a `list<u8>` into the guest and its (ptr, len) at `at`.

@@ -78,6 +78,7 @@ pub(crate) fn set(
         limit,
         "storage.set value",
     )?;
+    count_written(&mut env, bytes)?;
     let data = env.data_mut();
     let contract = data.frame()?.contract;
     data.gas_use.storage_bytes_written += bytes;
@@ -93,10 +94,25 @@ pub(crate) fn remove(mut env: Env, key_ptr: i32, key_len: i32) -> Result<(), Run
     )?;
     guest::require_writable(&env, "storage.remove")?;
     let key = read_key(&mut env, key_ptr, key_len, "storage.remove key")?;
+    count_written(&mut env, key.len() as u64)?;
     let data = env.data_mut();
     let contract = data.frame()?.contract;
     let first = data.overlay.set(contract, key, None);
     charge_commit(&mut env, "storage.remove", first)
+}
+
+/// Counts `bytes` against what one transaction may write, before they are stored.
+fn count_written(env: &mut Env, bytes: u64) -> Result<(), RuntimeError> {
+    let limit = env.data().host_limits.max_write_bytes;
+    let data = env.data_mut();
+    let total = data.written_bytes.saturating_add(bytes);
+    if total > limit {
+        return Err(HostTrap::violation(format!(
+            "a transaction may write at most {limit} bytes of storage keys and values; this write would make {total}"
+        )));
+    }
+    data.written_bytes = total;
+    Ok(())
 }
 
 /// The commit price of a key written for the first time in this call stack: each key written

@@ -108,4 +108,13 @@ impl Monitor {
     pub fn reply_of(&self, id: u64) -> Option<(u8, Vec<u8>, u64)> {
         REPLIES.get(&id)
     }
+
+    /// Calls `increment(by)` on the counter at `counter` as this contract; the new count, or
+    /// the counter's refusal as this call's error.
+    pub fn relay_increment(&mut self, counter: Address, by: u64) -> Result<u64, ContractError> {
+        let bytes = bot_sdk::calls::call(&counter, "increment", &by, None)
+            .map_err(|e| ContractError::new(e.code, &e.message))?;
+        bot_sdk::borsh::from_slice(&bytes)
+            .map_err(|_| ContractError::new(ContractError::INTERNAL, "the count does not decode"))
+    }
 }
