@@ -151,3 +151,34 @@ pub fn decode<T: borsh::BorshDeserialize>(outcome: &Outcome) -> T {
         .unwrap_or_else(|f| panic!("call failed: {f}"));
     borsh::from_slice(bytes).unwrap_or_else(|e| panic!("result does not decode: {e}"))
 }
+
+/// The module the devnet stopped on: its one function body lacks the `end` that closes it.
+/// Built from a valid module by dropping that byte and shortening the lengths around it.
+pub fn unclosed_body_module() -> Vec<u8> {
+    let wasm = wat::parse_str(
+        r#"(module
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 64))
+  (func (export "invoke") (param i32 i32 i32 i32) (result i32) (i32.const 0)))"#,
+    )
+    .unwrap();
+    // Walk the sections (id, LEB128 size: every size here fits one byte) to the code section.
+    let mut at = 8;
+    while wasm[at] != 10 {
+        at += 2 + wasm[at + 1] as usize;
+    }
+    let (size_at, count_at) = (at + 1, at + 2);
+    assert!(wasm[size_at] < 0x80 && wasm[count_at] == 2);
+    // The last body: its size byte, then its bytes, the last of which is its `end`.
+    let mut body = count_at + 1;
+    body += 1 + wasm[body] as usize;
+    assert_eq!(
+        *wasm.last().unwrap(),
+        0x0b,
+        "the module ends with the body's `end`"
+    );
+    let mut cut = wasm[..wasm.len() - 1].to_vec();
+    cut[size_at] -= 1;
+    cut[body] -= 1;
+    cut
+}

@@ -215,10 +215,19 @@ impl Rpc {
 
     pub fn wait_receipt(&self, hash: &str, timeout: Duration) -> Result<Value> {
         let start = Instant::now();
+        let mut poll = 0u64;
         loop {
+            poll += 1;
             let receipt = self.call("bot_getReceipt", json!([hash]))?;
             if !receipt.is_null() {
                 return Ok(receipt);
+            }
+            // Now and then: did the node give up on it?
+            if poll.is_multiple_of(20)
+                && let Some(why) =
+                    self.call("bot_getTransaction", json!([hash]))?["dropped"].as_str()
+            {
+                bail!("the node dropped transaction {hash} without committing it: {why}");
             }
             if start.elapsed() > timeout {
                 bail!(

@@ -131,7 +131,7 @@ pub fn run(rpc: &Rpc, contracts: &Path) -> Result<Value> {
         "bot_getCommands",
         json!([{ "device": washer.id.to_string(), "pending": true }]),
     )?;
-    let command = pending
+    let command = pending["commands"]
         .get(0)
         .cloned()
         .ok_or_else(|| anyhow!("the agent sent the machine no command"))?;

@@ -89,7 +89,7 @@ fn answer_commands(
     let q = json!({ "gateway": sender.key.address().to_string(), "pending": true, "limit": 1000 });
     let pending = rpc.call("bot_getCommands", json!([q]))?;
     let mut last = None;
-    for command in pending.as_array().into_iter().flatten() {
+    for command in pending["commands"].as_array().into_iter().flatten() {
         let (Some(id), Some(device)) = (
             command["id"].as_u64(),
             command["device"]

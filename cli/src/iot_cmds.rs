@@ -498,7 +498,7 @@ pub fn device(rpc: &Rpc, command: &DeviceCommand) -> Result<Output> {
             if let Some(k) = kind {
                 q["kind"] = json!(k);
             }
-            read(rpc.call("bot_listDevices", json!([q]))?)
+            read(rpc.call("bot_listDevices", json!([q]))?["devices"].take())
         }
         DeviceCommand::Show { device } => read(device_json(rpc, &device_keys::resolve(device)?)?),
         DeviceCommand::Report {
@@ -540,7 +540,7 @@ pub fn device(rpc: &Rpc, command: &DeviceCommand) -> Result<Output> {
         } => {
             let device = device_keys::resolve(device)?;
             let q = json!({ "device": device.to_string(), "pending": pending, "from": from, "limit": limit });
-            read(rpc.call("bot_getCommands", json!([q]))?)
+            read(rpc.call("bot_getCommands", json!([q]))?["commands"].take())
         }
         DeviceCommand::Respond {
             name,

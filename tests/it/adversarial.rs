@@ -137,40 +137,9 @@ fn out_of_bounds_pointers_are_refused_by_every_memory_reading_host_function() {
     }
 }
 
-/// The module the devnet stopped on: its one function body lacks the `end` that closes it.
-/// Built from a valid module by dropping that byte and shortening the lengths around it.
-fn unclosed_body() -> Vec<u8> {
-    let wasm = wat::parse_str(
-        r#"(module
-  (memory (export "memory") 1)
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 64))
-  (func (export "invoke") (param i32 i32 i32 i32) (result i32) (i32.const 0)))"#,
-    )
-    .unwrap();
-    // Walk the sections (id, LEB128 size: every size here fits one byte) to the code section.
-    let mut at = 8;
-    while wasm[at] != 10 {
-        at += 2 + wasm[at + 1] as usize;
-    }
-    let (size_at, count_at) = (at + 1, at + 2);
-    assert!(wasm[size_at] < 0x80 && wasm[count_at] == 2);
-    // The last body: its size byte, then its bytes, the last of which is its `end`.
-    let mut body = count_at + 1;
-    body += 1 + wasm[body] as usize;
-    assert_eq!(
-        *wasm.last().unwrap(),
-        0x0b,
-        "the module ends with the body's `end`"
-    );
-    let mut cut = wasm[..wasm.len() - 1].to_vec();
-    cut[size_at] -= 1;
-    cut[body] -= 1;
-    cut
-}
-
 #[test]
 fn a_function_body_left_open_is_refused_by_the_deploy_check_as_by_the_compilers() {
-    let wasm = unclosed_body();
+    let wasm = bot_tests::unclosed_body_module();
     assert!(wasm.len() < 100, "{} bytes", wasm.len());
     let chain = Chain::new(Compiler::Cranelift);
     let refused = chain.engine.validate(&wasm).unwrap_err().to_string();
@@ -270,4 +239,42 @@ fn an_allocator_that_calls_the_host_is_refused_whichever_function_it_calls() {
             "{what}: {failure}"
         );
     }
+}
+
+#[test]
+fn an_abi_that_contains_itself_is_refused_at_deploy() {
+    use bot_abi::{ContractAbi, Field, Fields, Record, TypeDef};
+    // What the node decodes events and results through: a struct whose field is itself
+    // would recurse without end in every reader (RPC receipts, events, subscriptions).
+    let mut section = ContractAbi {
+        abi_version: bot_abi::ABI_VERSION.into(),
+        ..ContractAbi::default()
+    }
+    .to_section();
+    let looped = TypeDef::Struct {
+        name: "Loop".into(),
+        fields: Fields::Named(vec![Field {
+            name: "again".into(),
+            ty: "Loop".into(),
+        }]),
+    };
+    section.extend(borsh::to_vec(&Record::Type(looped)).unwrap());
+    let escaped: String = section.iter().map(|b| format!("\\{b:02x}")).collect();
+    let wat = format!(
+        r#"(module
+  (@custom "bot:abi" "{escaped}")
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 64))
+  (func (export "invoke") (param i32 i32 i32 i32) (result i32) (i32.const 0)))"#
+    );
+    let chain = Chain::new(Compiler::Cranelift);
+    let refused = chain
+        .engine
+        .validate(&wat::parse_str(&wat).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        refused,
+        "the bot:abi section does not decode: type `Loop` contains itself (Loop → Loop): a value of it would never end"
+    );
 }

@@ -279,25 +279,29 @@ fn bad_transactions_are_refused_naming_the_rule_and_change_nothing() {
     let err = a.chain.check_tx(&sign(&stranger, 0, inc())).unwrap_err();
     assert!(err.to_string().contains("not permitted"), "{err}");
 
-    // A proposer leaves all of them out; the good one goes in.
+    // A proposer leaves all of them out, and tells the mempool to drop them; the good one
+    // goes in, and one whose nonce is still ahead stays for a later block.
     let good = sign(&dev, 2, inc());
     assert!(a.chain.check_tx(&good).is_ok());
-    let executed = a
+    let ahead = sign(&dev, 4, inc());
+    let bad = [
+        wrong_chain.clone(),
+        forged.clone(),
+        replay,
+        huge,
+        cheap,
+        sign(&stranger, 0, inc()),
+    ];
+    let mut candidates = bad.to_vec();
+    candidates.extend([good, ahead]);
+    let proposal = a
         .chain
-        .propose(
-            vec![
-                wrong_chain.clone(),
-                forged.clone(),
-                replay,
-                huge,
-                cheap,
-                good,
-            ],
-            1_700_000_050_000,
-            Address::default(),
-        )
-        .unwrap()
-        .executed;
+        .propose(candidates, 1_700_000_050_000, Address::default())
+        .unwrap();
+    let left: Vec<_> = proposal.left_out.iter().map(|l| l.hash).collect();
+    let bad_hashes: Vec<_> = bad.iter().map(SignedTx::hash).collect();
+    assert_eq!(left, bad_hashes, "{:?}", proposal.left_out);
+    let executed = proposal.executed;
     assert_eq!(executed.block.txs.len(), 1);
 
     // A block carrying a bad transaction, or lying about its results, fails validation.
@@ -357,7 +361,7 @@ fn failed_calls_keep_their_receipt_and_nonce_but_no_writes() {
     );
     let kinds: Vec<_> = receipts
         .iter()
-        .map(|r| r.error.as_ref().map(|e| e.kind.as_str()))
+        .map(|r| r.error.as_ref().map(|e| e.kind.name()))
         .collect();
     assert_eq!(
         kinds,
@@ -425,7 +429,7 @@ fn consortium_admins_decide_who_transacts_and_deploys() {
         1_700_000_070_000,
     );
     let err = receipts[0].error.as_ref().unwrap();
-    assert_eq!(err.kind, "unauthorized");
+    assert_eq!(err.kind.name(), "unauthorized");
     assert!(err.message.contains("not an admin"), "{}", err.message);
     assert!(receipts[1].is_ok() && receipts[2].is_ok());
     assert_eq!(a.chain.account(&newcomer.address()).unwrap().balance, 500);
@@ -453,10 +457,13 @@ fn consortium_admins_decide_who_transacts_and_deploys() {
         1_700_000_080_000,
     );
     assert_eq!(
-        receipts[0].error.as_ref().unwrap().kind,
+        receipts[0].error.as_ref().unwrap().kind.name(),
         "insufficient_balance"
     );
-    assert_eq!(receipts[1].error.as_ref().unwrap().kind, "unauthorized");
+    assert_eq!(
+        receipts[1].error.as_ref().unwrap().kind.name(),
+        "unauthorized"
+    );
 }
 
 #[test]
@@ -482,7 +489,10 @@ fn instantiation_addresses_cannot_be_squatted_or_reused() {
         vec![again(&dev0, 2), again(&dev1, 0)],
         1_700_000_090_000,
     );
-    assert_eq!(receipts[0].error.as_ref().unwrap().kind, "address_taken");
+    assert_eq!(
+        receipts[0].error.as_ref().unwrap().kind.name(),
+        "address_taken"
+    );
     let second = receipts[1].contract.unwrap();
     assert_ne!(first, second);
     assert_eq!((get(&a, first), get(&a, second)), (1, 9));
@@ -511,4 +521,87 @@ fn a_store_reopens_at_its_height_and_refuses_another_genesis() {
         panic!("another genesis was accepted");
     };
     assert!(err.to_string().contains("another genesis"), "{err}");
+}
+
+/// Uploads and instantiates the probe (no init) from `key`'s nonce 0; its address.
+fn deploy_probe(node: &Node, key: &Keypair) -> Address {
+    let code = wasm("probe");
+    let hash = bot_engine::CodeHash::of(&code).0;
+    let mut upload = sign(key, 0, TxKind::Upload { wasm: code.clone() }).tx;
+    upload.gas_limit = (code.len() as u64 + 4096) * node.chain.params().upload_byte_gas;
+    let instantiate = TxKind::Instantiate {
+        code: hash,
+        salt: Vec::new(),
+        init: None,
+        args: Vec::new(),
+    };
+    let (_, receipts) = produce(
+        &[node],
+        vec![SignedTx::sign(upload, key), sign(key, 1, instantiate)],
+        1_700_000_001_000,
+    );
+    assert!(receipts.iter().all(Receipt::is_ok), "{receipts:?}");
+    receipts[1].contract.unwrap()
+}
+
+/// `count` transactions of `key` from nonce 2, each storing 256 KiB under its own key.
+fn big_puts(probe: Address, key: &Keypair, count: u64) -> Vec<SignedTx> {
+    (0..count)
+        .map(|i| {
+            let args =
+                borsh::to_vec(&(i.to_le_bytes().to_vec(), vec![i as u8; 256 << 10])).unwrap();
+            sign(key, 2 + i, call(probe, "put", args))
+        })
+        .collect()
+}
+
+#[test]
+fn a_block_is_bounded_in_bytes_and_in_what_its_transactions_write() {
+    let dev = Keypair::dev("dev0");
+    // Bytes: a block of 1 MiB holds three transactions of 256 KiB.
+    let mut g = genesis(Mode::Open);
+    g.params.max_tx_bytes = 300 << 10;
+    g.params.max_block_bytes = 1 << 20;
+    let a = node(&g);
+    let probe = deploy_probe(&a, &dev);
+    let puts = big_puts(probe, &dev, 5);
+    let proposal = a
+        .chain
+        .propose(puts.clone(), 1_700_000_050_000, Address::default())
+        .unwrap();
+    let block = proposal.executed.block;
+    assert_eq!(block.txs.len(), 3);
+    assert!(
+        proposal.left_out.is_empty(),
+        "the rest wait for the next block"
+    );
+    assert!(block.encoded_len() <= 1 << 20);
+    // A block past the limit is invalid, whatever it executes to.
+    let mut fat = block.clone();
+    fat.txs.push(puts[3].clone());
+    let err = a.chain.validate(&fat).unwrap_err().to_string();
+    assert!(err.contains("bytes; the limit is 1048576"), "{err}");
+
+    // Writes: 8 MiB in a block are 31 values of 256 KiB (with their keys).
+    let mut g = genesis(Mode::Open);
+    g.params.max_block_bytes = 16 << 20;
+    g.params.max_block_write_bytes = 8 << 20;
+    let b = node(&g);
+    let probe = deploy_probe(&b, &dev);
+    let puts = big_puts(probe, &dev, 40);
+    let proposal = b
+        .chain
+        .propose(puts.clone(), 1_700_000_050_000, Address::default())
+        .unwrap();
+    let block = proposal.executed.block;
+    assert_eq!(block.txs.len(), 31);
+    assert!(proposal.left_out.is_empty());
+    let mut heavy = block.clone();
+    heavy.txs.push(puts[31].clone());
+    let err = b.chain.validate(&heavy).unwrap_err().to_string();
+    assert!(
+        err.contains("transaction 31: the block's transactions write")
+            && err.contains("the limit is 8388608"),
+        "{err}"
+    );
 }

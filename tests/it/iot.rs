@@ -79,7 +79,7 @@ impl Net {
         let before = self.state_without_nonces();
         let r = self.run(key, op);
         let error = r.error.as_ref().expect("refused");
-        assert_eq!(error.kind, kind, "{}", error.message);
+        assert_eq!(error.kind.name(), kind, "{}", error.message);
         assert!(
             error.message.contains(says),
             "`{}` does not say `{says}`",
@@ -421,8 +421,9 @@ fn a_gateway_speaks_for_its_constrained_devices_and_no_other() {
 
     let view = net.a.chain.view().unwrap();
     let by = |f: DeviceFilter<'_>| {
-        view.devices(f, None, 10)
+        view.devices(f, None, 10, 1_000)
             .unwrap()
+            .items
             .iter()
             .map(|d| d.id)
             .collect::<Vec<_>>()
@@ -544,7 +545,7 @@ fn a_granted_service_admits_its_grantees_until_expiry_and_records_every_call() {
         net.block(vec![tx]).remove(0)
     };
     let r = increment(&mut net, &user);
-    assert_eq!(r.error.as_ref().unwrap().kind, "unauthorized");
+    assert_eq!(r.error.as_ref().unwrap().kind.name(), "unauthorized");
     assert!(
         r.error
             .unwrap()
@@ -632,7 +633,7 @@ fn a_granted_service_admits_its_grantees_until_expiry_and_records_every_call() {
         },
     );
     assert_eq!(
-        increment(&mut net, &user).error.unwrap().kind,
+        increment(&mut net, &user).error.unwrap().kind.name(),
         "unauthorized"
     );
     net.refused(
@@ -703,10 +704,7 @@ fn a_contract_calling_a_granted_service_is_held_to_its_policy_and_audited() {
     };
     let r = through_relay(&mut net);
     let error = r.error.expect("refused");
-    assert_eq!(
-        (error.kind.as_str(), error.code),
-        ("contract_error", Some(3))
-    );
+    assert_eq!((error.kind.name(), error.code), ("contract_error", Some(3)));
     assert!(
         error
             .message
@@ -1263,7 +1261,7 @@ fn a_service_commands_a_device_and_its_callback_gets_the_signed_answer_or_the_ti
     );
     let r = net.block(vec![short]).remove(0);
     let error = r.error.expect("refused");
-    assert_eq!(error.kind, "out_of_gas");
+    assert_eq!(error.kind.name(), "out_of_gas");
     assert!(
         error
             .message
@@ -1350,4 +1348,86 @@ fn a_service_commands_a_device_and_its_callback_gets_the_signed_answer_or_the_ti
     let r = send(&mut net, id, "calibrate", 5).remove(0);
     assert!(r.error.expect("refused").message.contains("suspended"));
     assert!(command(&net, &id, 3).is_none());
+}
+
+#[test]
+fn a_timeout_whose_callback_does_not_fit_the_block_lets_smaller_ones_go_first() {
+    let mut g = genesis(Mode::Open);
+    g.params.block_gas_limit = 5_000_000_000;
+    g.params.max_tx_gas = 5_000_000_000;
+    let mut net = Net::new(g);
+    let owner = Keypair::dev("dev0");
+    let thermo = DeviceSigner::dev(KeyType::Secp256k1, "thermo");
+    let id = thermo.public().device_id();
+    net.ok(&owner, register(&owner.address(), &thermo, None, None));
+    let monitor = deploy(&mut net, &owner, "monitor");
+    let probe = deploy_probe(&mut net, &owner);
+    net.ok(
+        &owner,
+        IotTx::Grant {
+            right: Right::Command { device: id },
+            grantee: monitor,
+            expires_ms: None,
+        },
+    );
+    let send = |net: &mut Net, timeout: u32, callback_gas: u64| {
+        let args = (
+            id,
+            "ping".to_string(),
+            Vec::<u8>::new(),
+            timeout,
+            callback_gas,
+        );
+        let tx = net.tx_with_gas(
+            &owner,
+            call(monitor, "command_paying", borsh::to_vec(&args).unwrap()),
+            callback_gas + 200_000_000,
+        );
+        let r = net.block(vec![tx]).remove(0);
+        assert!(r.is_ok(), "{:?}", r.error);
+    };
+    // Both due at the same height: the big one first (its deadline comes first by id).
+    send(&mut net, 3, 1_000_000_000);
+    send(&mut net, 2, 30_000_000);
+    // The block they are due in is nearly full: 500 million gas left after a transaction
+    // that burns the rest, room for the small callback only.
+    let burn = net.tx_with_gas(&owner, call(probe, "loop", Vec::new()), 4_500_000_000);
+    let receipts = net.block(vec![burn]);
+    assert_eq!(
+        receipts.len(),
+        2,
+        "the burner and one timeout: {receipts:?}"
+    );
+    let view = net.a.chain.view().unwrap();
+    let state = |n| view.command(&id, n).unwrap().unwrap().state;
+    assert_eq!(state(0), CommandState::Pending, "the big callback waits");
+    assert!(matches!(state(1), CommandState::TimedOut { .. }));
+    // The next block has the gas: the big one times out then.
+    let receipts = net.block(Vec::new());
+    assert_eq!(receipts.len(), 1);
+    let view = net.a.chain.view().unwrap();
+    assert!(matches!(
+        view.command(&id, 0).unwrap().unwrap().state,
+        CommandState::TimedOut { .. }
+    ));
+}
+
+/// Uploads and instantiates the probe (a contract without init).
+fn deploy_probe(net: &mut Net, key: &Keypair) -> Address {
+    let code = bot_tests::wasm("probe");
+    let hash = bot_engine::CodeHash::of(&code).0;
+    let gas = (code.len() as u64 + 4096) * bot_chain::Params::default().upload_byte_gas;
+    let upload = net.tx_with_gas(key, TxKind::Upload { wasm: code }, gas);
+    let instantiate = net.tx(
+        key,
+        TxKind::Instantiate {
+            code: hash,
+            salt: b"probe".to_vec(),
+            init: None,
+            args: Vec::new(),
+        },
+    );
+    let receipts = net.block(vec![upload, instantiate]);
+    assert!(receipts.iter().all(Receipt::is_ok), "{receipts:?}");
+    receipts[1].contract.expect("instantiated")
 }

@@ -50,6 +50,20 @@ impl Devnet {
             .status();
     }
 
+    /// Restarts validator `i` as `restart` does, but with at most `kib` KiB of address space
+    /// (`ulimit -v`), its log in `log`: a machine too small for what a contract asks.
+    pub fn restart_limited(&mut self, i: usize, kib: u64, log: &Path) {
+        let script = format!("ulimit -v {kib} && exec \"$0\" node --home \"$1\"");
+        let child = Command::new("sh")
+            .args(["-c", &script, EXE, &self.homes[i]])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap();
+        self.pids[i] = child.id();
+        self.restarted.push(child);
+    }
+
     /// Restarts validator `i` from its home with `cargo bot node`, as a user would.
     pub fn restart(&mut self, i: usize) {
         let child = Command::new(EXE)

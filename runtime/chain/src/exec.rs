@@ -13,9 +13,11 @@ use bot_state::{Changes, Snapshot};
 use sha2::{Digest, Sha256};
 
 use crate::genesis::{Access, Params, Permission};
-use crate::iot::{CallbackRun, Command, DeviceStatus, IotExec, IotTx, Refused, contract_view};
+use crate::iot::{
+    CallbackRun, Command, DeviceStatus, Expiry, IotExec, IotTx, Refused, contract_view,
+};
 use crate::layout::{self, AccountState};
-use crate::receipt::{Receipt, ReceiptEvent, TxError};
+use crate::receipt::{ErrorKind, Receipt, ReceiptEvent, TxError};
 use crate::tx::{Checked, SignedTx, TxKind, intrinsic_gas};
 use crate::{ChainError, Hash};
 
@@ -363,9 +365,9 @@ impl Skip {
     }
 }
 
-fn error(kind: &str, message: impl Into<String>) -> TxError {
+fn error(kind: ErrorKind, message: impl Into<String>) -> TxError {
     TxError {
-        kind: kind.to_string(),
+        kind,
         code: None,
         message: message.into(),
     }
@@ -373,7 +375,7 @@ fn error(kind: &str, message: impl Into<String>) -> TxError {
 
 fn from_failure(f: &Failure) -> TxError {
     TxError {
-        kind: f.kind.name().to_string(),
+        kind: ErrorKind::from(&f.kind),
         code: match f.kind {
             FailureKind::Contract { code } => Some(code),
             _ => None,
@@ -432,16 +434,17 @@ impl Executor<'_> {
             size,
             hash: tx_hash,
         } = *checked;
+        // Permission first: a signer who may not transact never will by waiting.
+        let access = self.view.access()?;
+        if !permitted(&self.view, &access, &signer, &tx.tx.kind)? {
+            return Ok(Err(Skip::NotPermitted));
+        }
         let mut account = self.view.account(&signer)?;
         if tx.tx.nonce != account.nonce {
             return Ok(Err(Skip::Nonce {
                 expected: account.nonce,
                 got: tx.tx.nonce,
             }));
-        }
-        let access = self.view.access()?;
-        if !permitted(&self.view, &access, &signer, &tx.tx.kind)? {
-            return Ok(Err(Skip::NotPermitted));
         }
         account.nonce += 1;
         self.view.put_account(&signer, &account);
@@ -485,7 +488,7 @@ impl Executor<'_> {
                     return Ok(Effect::failed(
                         budget,
                         error(
-                            "out_of_gas",
+                            ErrorKind::OutOfGas,
                             format!("uploading {} bytes costs {cost} gas", wasm.len()),
                         ),
                     ));
@@ -493,11 +496,17 @@ impl Executor<'_> {
                 if !Self::may_deploy(access, &signer) {
                     return Ok(Effect::failed(
                         cost,
-                        error("unauthorized", format!("{signer} may not deploy code")),
+                        error(
+                            ErrorKind::Unauthorized,
+                            format!("{signer} may not deploy code"),
+                        ),
                     ));
                 }
                 if let Err(e) = self.engine.validate(wasm) {
-                    return Ok(Effect::failed(cost, error("invalid_code", e.to_string())));
+                    return Ok(Effect::failed(
+                        cost,
+                        error(ErrorKind::InvalidCode, e.to_string()),
+                    ));
                 }
                 let hash = CodeHash::of(wasm);
                 let key = layout::code(&hash);
@@ -520,7 +529,10 @@ impl Executor<'_> {
                 if !Self::may_deploy(access, &signer) {
                     return Ok(Effect::failed(
                         0,
-                        error("unauthorized", format!("{signer} may not deploy contracts")),
+                        error(
+                            ErrorKind::Unauthorized,
+                            format!("{signer} may not deploy contracts"),
+                        ),
                     ));
                 }
                 let code = CodeHash(*code);
@@ -532,7 +544,10 @@ impl Executor<'_> {
                 {
                     return Ok(Effect::failed(
                         0,
-                        error("not_found", format!("no code with hash {}", code.to_hex())),
+                        error(
+                            ErrorKind::NotFound,
+                            format!("no code with hash {}", code.to_hex()),
+                        ),
                     ));
                 }
                 let address = contract_address(&signer, &code.0, salt);
@@ -546,7 +561,7 @@ impl Executor<'_> {
                     return Ok(Effect::failed(
                         0,
                         error(
-                            "address_taken",
+                            ErrorKind::AddressTaken,
                             format!("{address} already holds a contract: use another salt"),
                         ),
                     ));
@@ -613,7 +628,7 @@ impl Executor<'_> {
                     return Ok(Effect::failed(
                         0,
                         error(
-                            "insufficient_balance",
+                            ErrorKind::InsufficientBalance,
                             format!("{signer} holds {}, not {amount}", from.balance),
                         ),
                     ));
@@ -634,7 +649,7 @@ impl Executor<'_> {
                     return Ok(Effect::failed(
                         0,
                         error(
-                            "unauthorized",
+                            ErrorKind::Unauthorized,
                             format!("{signer} is not an admin: only admins change permissions"),
                         ),
                     ));
@@ -828,13 +843,21 @@ impl Executor<'_> {
         let mut receipts = Vec::new();
         // Callbacks get what the block's gas limit leaves after its transactions.
         let mut gas_left = self.params.block_gas_limit.saturating_sub(block_gas_used);
-        while receipts.len() < MAX_TIMEOUTS_PER_BLOCK {
+        // Deadlines passed over (their callbacks did not fit the gas left), at most so many.
+        let mut after: Option<Vec<u8>> = None;
+        let mut passed = 0;
+        while receipts.len() < MAX_TIMEOUTS_PER_BLOCK && passed < MAX_TIMEOUTS_PASSED_OVER {
             let mut iot = self.iot([0; 32], gas_left);
             let mark = self.view.mark();
-            let command = match iot.expire_next() {
-                Ok(Some(command)) => command,
-                Ok(None) => break,
-                // Out of the block's gas: the rest wait for the next block.
+            let command = match iot.expire_next(after.as_deref()) {
+                Ok(Expiry::Expired(command)) => *command,
+                Ok(Expiry::Later(key)) => {
+                    after = Some(key);
+                    passed += 1;
+                    continue;
+                }
+                Ok(Expiry::None) => break,
+                // Out of the block's gas for the reads and writes: the rest wait.
                 Err(Refused::Rule(_)) => {
                     self.view.rollback(mark);
                     break;
@@ -861,6 +884,10 @@ impl Executor<'_> {
 
 /// At most this many commands time out in one block; later ones wait for the next block.
 pub const MAX_TIMEOUTS_PER_BLOCK: usize = 32;
+
+/// A block looks past at most this many due commands whose callbacks need more gas than it
+/// has left, so one big callback does not hold back the small ones behind it.
+pub const MAX_TIMEOUTS_PASSED_OVER: usize = 64;
 
 /// The receipt hash of command `id`'s timeout.
 pub fn timeout_hash(id: u64) -> Hash {

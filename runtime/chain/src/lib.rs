@@ -29,7 +29,7 @@ pub use genesis::{
     Validator,
 };
 pub use keys::{Keypair, address_of, recover};
-pub use receipt::{Receipt, ReceiptEvent, TxError};
+pub use receipt::{ErrorKind, Receipt, ReceiptEvent, TxError};
 pub use tx::{Checked, SignedTx, Transaction, TxKind, intrinsic_gas, signing_digest};
 
 use bot_engine::Address;

@@ -14,11 +14,90 @@ pub struct ReceiptEvent {
     pub data: Vec<u8>,
 }
 
-/// Why a transaction failed: a kind (`out_of_gas`, `contract_error`, `unauthorized`,
-/// `insufficient_balance`, `invalid_code`, ...) and a message naming what was wrong.
+/// What kind of rule a failed transaction broke. Receipts carry it as a number (its borsh
+/// discriminant, fixed here), so rewording a message or a name is never a consensus change;
+/// tools show [`ErrorKind::name`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(use_discriminant = true)]
+pub enum ErrorKind {
+    // How a contract call failed (the engine's `FailureKind`).
+    ContractError = 0,
+    Aborted = 1,
+    Trap = 2,
+    HostViolation = 3,
+    OutOfGas = 4,
+    StackOverflow = 5,
+    NotFound = 6,
+    InvalidCode = 7,
+    // The chain's own rules.
+    Unauthorized = 16,
+    Invalid = 17,
+    InsufficientBalance = 18,
+    AddressTaken = 19,
+    AlreadyRegistered = 20,
+    AlreadyAnswered = 21,
+    DeviceInactive = 22,
+    DeviceRevoked = 23,
+    InvalidProof = 24,
+    InvalidSignature = 25,
+    Replay = 26,
+    TimedOut = 27,
+}
+
+impl ErrorKind {
+    pub fn name(self) -> &'static str {
+        use ErrorKind::*;
+        match self {
+            ContractError => "contract_error",
+            Aborted => "aborted",
+            Trap => "trap",
+            HostViolation => "host_violation",
+            OutOfGas => "out_of_gas",
+            StackOverflow => "stack_overflow",
+            NotFound => "not_found",
+            InvalidCode => "invalid_code",
+            Unauthorized => "unauthorized",
+            Invalid => "invalid",
+            InsufficientBalance => "insufficient_balance",
+            AddressTaken => "address_taken",
+            AlreadyRegistered => "already_registered",
+            AlreadyAnswered => "already_answered",
+            DeviceInactive => "device_inactive",
+            DeviceRevoked => "device_revoked",
+            InvalidProof => "invalid_proof",
+            InvalidSignature => "invalid_signature",
+            Replay => "replay",
+            TimedOut => "timed_out",
+        }
+    }
+}
+
+impl From<&bot_engine::FailureKind> for ErrorKind {
+    fn from(kind: &bot_engine::FailureKind) -> ErrorKind {
+        use bot_engine::FailureKind as F;
+        match kind {
+            F::Contract { .. } => ErrorKind::ContractError,
+            F::Aborted => ErrorKind::Aborted,
+            F::Trap => ErrorKind::Trap,
+            F::HostViolation => ErrorKind::HostViolation,
+            F::OutOfGas => ErrorKind::OutOfGas,
+            F::StackOverflow => ErrorKind::StackOverflow,
+            F::NotFound => ErrorKind::NotFound,
+            F::InvalidCode => ErrorKind::InvalidCode,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a transaction failed: its kind and a message naming what was wrong.
 #[derive(Clone, Debug, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 pub struct TxError {
-    pub kind: String,
+    pub kind: ErrorKind,
     /// The contract's own error code, for `contract_error`.
     pub code: Option<u32>,
     pub message: String,

@@ -29,6 +29,7 @@ use crate::context::{
     BlockId, BotContext, Height, ProposalFin, ProposalInit, ProposalPart, ValidatorAddress,
     ValidatorSet,
 };
+use crate::lane::Lane;
 use crate::mempool::Mempool;
 use crate::signing::{self, ConsensusSigner};
 
@@ -68,6 +69,8 @@ pub struct App {
     pub chain: Arc<Chain>,
     pub mempool: Arc<Mempool>,
     pub events: broadcast::Sender<ChainEvent>,
+    /// Where blocks are executed and committed: a thread no RPC work waits on.
+    lane: Lane,
     ctx: BotContext,
     signer: ConsensusSigner,
     address: ValidatorAddress,
@@ -158,11 +161,12 @@ impl App {
         address: ValidatorAddress,
         validators: ValidatorSet,
         settings: Settings,
-    ) -> App {
-        App {
+    ) -> eyre::Result<App> {
+        Ok(App {
             chain,
             mempool,
             events,
+            lane: Lane::new("consensus", 1)?,
             ctx: BotContext,
             signer,
             address,
@@ -173,7 +177,7 @@ impl App {
             opened: 0,
             early: Vec::new(),
             height: Height(0),
-        }
+        })
     }
 
     fn params(&self) -> HeightParams<BotContext> {
@@ -415,14 +419,19 @@ impl App {
         drop(view);
         let chain = self.chain.clone();
         let proposer = self.address.0;
-        let proposal =
-            tokio::task::spawn_blocking(move || chain.propose(candidates, now_ms(), proposer))
-                .await??;
+        let proposal = self
+            .lane
+            .run(move || chain.propose(candidates, now_ms(), proposer))
+            .await??;
         for left in &proposal.left_out {
             warn!(%height, tx = %crate::rpc::hex0x(&left.hash), "left out of the block and dropped: {}", left.reason);
         }
-        let left_out: Vec<Hash> = proposal.left_out.iter().map(|l| l.hash).collect();
-        self.mempool.evict(&left_out);
+        let left_out = proposal
+            .left_out
+            .iter()
+            .map(|l| (l.hash, format!("a proposer left it out: {}", l.reason)))
+            .collect();
+        self.mempool.evict(left_out);
         let executed = proposal.executed;
         let id = BlockId(executed.block.hash());
         let bytes = executed.block.to_bytes();
@@ -725,7 +734,8 @@ impl App {
 
     async fn execute(&self, block: Block) -> Result<Executed, ChainError> {
         let chain = self.chain.clone();
-        tokio::task::spawn_blocking(move || chain.validate(&block))
+        self.lane
+            .run(move || chain.validate(&block))
             .await
             .map_err(|e| ChainError::Engine(e.to_string()))?
     }
@@ -836,7 +846,9 @@ impl App {
         let txs = executed.block.txs.len();
         let chain = self.chain.clone();
         let cert = codec::encode_certificate(certificate);
-        tokio::task::spawn_blocking(move || chain.commit(executed, cert)).await??;
+        self.lane
+            .run(move || chain.commit(executed, cert))
+            .await??;
         self.executed.clear();
         let view = self.chain.view()?;
         self.mempool.remove_committed(height.0, &included, |a| {
@@ -850,5 +862,225 @@ impl App {
         info!(%height, txs, block = %id, "committed");
         let _ = self.events.send(ChainEvent::Committed { height: height.0 });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bot_chain::{Genesis, Keypair, Mode, StateDb};
+    use bot_engine::{Engine, EngineConfig};
+
+    use super::*;
+    use crate::mempool::Limits;
+
+    /// An app for validator 0 of four, at height 1, over a fresh chain.
+    fn app() -> (App, Vec<Keypair>, tempfile::TempDir) {
+        let keys: Vec<Keypair> = (0..4).map(|i| Keypair::dev(&format!("v{i}"))).collect();
+        let validators = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Genesis::validator(&format!("v{i}"), k, 1))
+            .collect();
+        let genesis = Genesis::new("test-chain", 1_000, validators, &[], Mode::Open);
+        let dir = tempfile::tempdir().unwrap();
+        let db = StateDb::open(&dir.path().join("state.redb")).unwrap();
+        let engine = Engine::new(EngineConfig::default()).unwrap();
+        let chain = Arc::new(Chain::open(db, &genesis, engine).unwrap());
+        let mempool = Arc::new(Mempool::new(Limits {
+            capacity: 10,
+            max_bytes: 1 << 20,
+            per_signer: 10,
+            ttl_blocks: 10,
+        }));
+        let mut app = App::new(
+            chain,
+            mempool,
+            broadcast::channel(4).0,
+            ConsensusSigner::new("test-chain", Some(keys[0].clone())),
+            ValidatorAddress(keys[0].address()),
+            ValidatorSet::from_genesis(&genesis.validators),
+            Settings {
+                block_time: Duration::from_millis(100),
+                empty_block_wait: Duration::from_millis(100),
+                timeouts: LinearTimeouts::default(),
+            },
+        )
+        .unwrap();
+        app.height = Height(1);
+        (app, keys, dir)
+    }
+
+    /// A new peer id each time (an identity multihash of a counter).
+    fn peer() -> PeerId {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        PeerId::from_bytes(&[&[0u8, 4][..], &n.to_be_bytes()].concat()).unwrap()
+    }
+
+    fn leader(app: &App, height: u64, round: u32) -> ValidatorAddress {
+        app.ctx
+            .select_proposer(&app.validators, Height(height), Round::new(round))
+            .address
+    }
+
+    fn part(stream: u8, sequence: u64, part: Option<ProposalPart>) -> StreamMessage<ProposalPart> {
+        StreamMessage::new(
+            StreamId::new(Bytes::from(vec![stream])),
+            sequence,
+            match part {
+                Some(p) => StreamContent::Data(p),
+                None => StreamContent::Fin,
+            },
+        )
+    }
+
+    fn init(height: u64, round: u32, proposer: ValidatorAddress) -> ProposalPart {
+        ProposalPart::Init(ProposalInit {
+            height: Height(height),
+            round: Round::new(round),
+            valid_round: Round::Nil,
+            proposer,
+        })
+    }
+
+    #[test]
+    fn streams_from_a_validator_that_does_not_lead_or_for_other_heights_are_dropped_at_once() {
+        let (mut app, _keys, _dir) = app();
+        let peer = peer();
+        let leader = leader(&app, 1, 0);
+        let impostor = app
+            .validators
+            .validators()
+            .iter()
+            .map(|v| v.address)
+            .find(|a| *a != leader)
+            .unwrap();
+        for (stream, init) in [
+            (1, init(1, 0, impostor)),
+            (2, init(0, 0, leader)),
+            (3, init(1 + MAX_HEIGHTS_AHEAD + 1, 0, leader)),
+        ] {
+            assert!(
+                app.received_part(peer, part(stream, 0, Some(init)))
+                    .is_none()
+            );
+        }
+        assert!(app.streams.is_empty(), "nothing of them is kept");
+        // The leader's Init is kept, waiting for the rest.
+        assert!(
+            app.received_part(peer, part(4, 0, Some(init(1, 0, leader))))
+                .is_none()
+        );
+        assert_eq!(app.streams.len(), 1);
+    }
+
+    #[test]
+    fn a_peer_flooding_streams_pushes_out_only_its_own() {
+        let (mut app, _keys, _dir) = app();
+        let proposer = peer();
+        app.received_part(proposer, part(0, 1, Some(ProposalPart::Data(vec![1; 8]))));
+        // One peer opens many streams: it keeps its newest few.
+        let flooder = peer();
+        for stream in 1..=20 {
+            app.received_part(flooder, part(stream, 1, Some(ProposalPart::Data(vec![0]))));
+        }
+        let of = |app: &App, peer: PeerId| app.streams.keys().filter(|(p, _)| *p == peer).count();
+        assert_eq!(of(&app, flooder), MAX_STREAMS_PER_PEER);
+        let kept: Vec<u8> = app
+            .streams
+            .keys()
+            .filter(|(p, _)| *p == flooder)
+            .map(|(_, id)| id[0])
+            .collect();
+        assert_eq!(kept, [17, 18, 19, 20], "the oldest went first");
+        // Many peers fill the table: whoever holds the most loses one, never the proposer.
+        for _ in 0..(MAX_STREAMS / MAX_STREAMS_PER_PEER + 4) {
+            let peer = peer();
+            for stream in 0..MAX_STREAMS_PER_PEER as u8 {
+                app.received_part(peer, part(stream, 1, Some(ProposalPart::Data(vec![0]))));
+            }
+        }
+        assert!(app.streams.len() <= MAX_STREAMS);
+        assert_eq!(of(&app, proposer), 1, "the proposer's stream stays");
+    }
+
+    #[test]
+    fn a_stream_larger_than_a_block_may_be_is_dropped() {
+        let (mut app, _keys, _dir) = app();
+        let peer = peer();
+        let max = app.chain.params().max_block_bytes + STREAM_OVERHEAD_BYTES;
+        let chunk = vec![0u8; CHUNK];
+        for sequence in 1..=(max / CHUNK + 2) as u64 {
+            app.received_part(
+                peer,
+                part(9, sequence, Some(ProposalPart::Data(chunk.clone()))),
+            );
+        }
+        assert!(
+            app.streams.values().all(|s| s.bytes <= max),
+            "no stream holds more than a block"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_relayed_stream_with_its_valid_round_changed_is_refused() {
+        let (mut app, keys, _dir) = app();
+        let height = Height(1);
+        let round = Round::new(0);
+        let leader = leader(&app, 1, 0);
+        let key = keys.iter().find(|k| k.address() == leader.0).unwrap();
+        let block = app.chain.propose(Vec::new(), 5_000, leader.0).unwrap();
+        let id = BlockId(block.executed.block.hash());
+        let signer = ConsensusSigner::new("test-chain", Some(key.clone()));
+        let honest = signer
+            .sign(&signing::stream_digest(
+                "test-chain",
+                height,
+                round,
+                Round::Nil,
+                id,
+            ))
+            .unwrap();
+        let assembled = |valid_round| Assembled {
+            init: ProposalInit {
+                height,
+                round,
+                valid_round,
+                proposer: leader,
+            },
+            block: block.executed.block.to_bytes(),
+            fin: ProposalFin {
+                signature: honest.clone(),
+            },
+        };
+        // The proposer's signature covers the valid round: a relay that changed it is refused.
+        let tampered = app.accept(assembled(Round::new(0))).await.unwrap();
+        assert!(tampered.is_none());
+        let value = app.accept(assembled(Round::Nil)).await.unwrap().unwrap();
+        assert_eq!(value.value, id);
+        assert!(value.validity.is_valid());
+    }
+
+    #[test]
+    fn a_height_keeps_a_bounded_number_of_executed_blocks() {
+        let (mut app, _keys, _dir) = app();
+        let leader = leader(&app, 1, 0);
+        let mut ids = Vec::new();
+        for time in 0..(MAX_EXECUTED as u64 + 3) {
+            let executed = app
+                .chain
+                .propose(Vec::new(), 5_000 + time, leader.0)
+                .unwrap()
+                .executed;
+            let id = BlockId(executed.block.hash());
+            ids.push(id);
+            app.keep_executed(id, executed);
+        }
+        assert_eq!(app.executed.len(), MAX_EXECUTED);
+        assert!(
+            app.take_executed(&ids[0]).is_none(),
+            "the oldest went first"
+        );
+        assert!(app.take_executed(&ids[ids.len() - 1]).is_some());
     }
 }

@@ -562,6 +562,61 @@ mod tests {
         assert!(Codec::<ProposedValue<BotContext>>::decode(&codec, Bytes::from(bad)).is_err());
     }
 
+    /// `bytes` with the little-endian i64 `from` (which must occur once) replaced by `to`.
+    fn patched(bytes: Vec<u8>, from: i64, to: i64) -> Bytes {
+        let (from, to) = (from.to_le_bytes(), to.to_le_bytes());
+        let at = bytes
+            .windows(8)
+            .position(|w| w == from)
+            .expect("the round is there");
+        let mut out = bytes;
+        out[at..at + 8].copy_from_slice(&to);
+        Bytes::from(out)
+    }
+
+    #[test]
+    fn an_out_of_range_round_is_refused_as_it_is_decoded() {
+        // Malachite's Round::from(i64) panics above u32::MAX: no such round reaches it.
+        let codec = BorshCodec;
+        let marker = 123_456_789i64;
+        let vote = Vote::new(
+            VoteType::Prevote,
+            Height(3),
+            Round::new(marker as u32),
+            NilOrVal::Nil,
+            ValidatorAddress::default(),
+        );
+        let msg = SignedConsensusMsg::Vote(SignedMessage::new(vote, Signature([1; 64])));
+        let bytes = Codec::<SignedConsensusMsg<BotContext>>::encode(&codec, &msg).unwrap();
+        for bad in [1i64 << 40, i64::MAX, -2, i64::MIN] {
+            let e = Codec::<SignedConsensusMsg<BotContext>>::decode(
+                &codec,
+                patched(bytes.to_vec(), marker, bad),
+            )
+            .unwrap_err();
+            assert!(e.to_string().contains("out of range"), "{bad}: {e}");
+        }
+        let init = StreamMessage::new(
+            StreamId::new(Bytes::from_static(b"s")),
+            0,
+            StreamContent::Data(ProposalPart::Init(crate::context::ProposalInit {
+                height: Height(3),
+                round: Round::new(marker as u32),
+                valid_round: Round::Nil,
+                proposer: ValidatorAddress::default(),
+            })),
+        );
+        let bytes = Codec::<StreamMessage<ProposalPart>>::encode(&codec, &init).unwrap();
+        let e = Codec::<StreamMessage<ProposalPart>>::decode(
+            &codec,
+            patched(bytes.to_vec(), marker, 1 << 40),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("out of range"), "{e}");
+        // In range, the same bytes decode.
+        assert!(Codec::<StreamMessage<ProposalPart>>::decode(&codec, bytes).is_ok());
+    }
+
     #[test]
     fn votes_round_trip_with_their_value() {
         let codec = BorshCodec;

@@ -7,10 +7,12 @@ pub mod codec;
 pub mod config;
 pub mod context;
 pub mod gossip;
+pub mod lane;
 pub mod mempool;
 pub mod node;
 pub mod rpc;
 pub mod rpc_iot;
+pub mod rpc_origin;
 pub mod signing;
 
 pub use config::{Home, NodeConfig};

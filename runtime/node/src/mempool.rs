@@ -73,7 +73,13 @@ pub struct Mempool {
     inner: Mutex<Inner>,
     limits: Limits,
     arrived: Notify,
+    /// Transactions dropped without being committed, and why: what a client waiting for
+    /// one is told (`bot_getTransaction`), for the most recent few thousand.
+    dropped: Mutex<lru::LruCache<Hash, String>>,
 }
+
+/// Dropped transactions remembered for clients.
+const DROPPED_KEPT: usize = 4096;
 
 impl Mempool {
     pub fn new(limits: Limits) -> Mempool {
@@ -81,6 +87,25 @@ impl Mempool {
             inner: Mutex::new(Inner::default()),
             limits,
             arrived: Notify::new(),
+            dropped: Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(DROPPED_KEPT).unwrap_or(std::num::NonZeroUsize::MIN),
+            )),
+        }
+    }
+
+    /// Why this node dropped `hash` without committing it, if it did lately.
+    pub fn dropped(&self, hash: &Hash) -> Option<String> {
+        self.dropped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(hash)
+            .cloned()
+    }
+
+    fn note_dropped(&self, hashes: impl IntoIterator<Item = (Hash, String)>) {
+        let mut dropped = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
+        for (hash, why) in hashes {
+            dropped.put(hash, why);
         }
     }
 
@@ -253,6 +278,7 @@ impl Mempool {
         }
         signers.sort();
         signers.dedup();
+        let mut dropped = Vec::new();
         for signer in signers {
             let next = next_nonce(&signer);
             if let Some(known) = inner.next.get_mut(&signer) {
@@ -265,6 +291,7 @@ impl Mempool {
                 .unwrap_or_default();
             for hash in stale {
                 remove(&mut inner, &hash);
+                dropped.push((hash, "another transaction used its nonce".to_string()));
             }
         }
         // Arrival order is admission order, so the expired are at the front.
@@ -278,16 +305,21 @@ impl Mempool {
             .collect();
         for hash in expired {
             remove(&mut inner, &hash);
+            dropped.push((hash, format!("it waited more than {ttl} blocks")));
         }
+        drop(inner);
+        self.note_dropped(dropped);
     }
 
     /// Drops transactions a proposer left out of its block for good (their nonce is used,
     /// the signer may no longer transact, executing them failed on this node).
-    pub fn evict(&self, hashes: &[Hash]) {
+    pub fn evict(&self, dropped: Vec<(Hash, String)>) {
         let mut inner = self.lock();
-        for hash in hashes {
+        for (hash, _) in &dropped {
             remove(&mut inner, hash);
         }
+        drop(inner);
+        self.note_dropped(dropped);
     }
 
     /// Waits until a transaction arrives or `timeout` passes.
@@ -441,6 +473,10 @@ mod tests {
         assert_eq!(pool.len(), 5);
         pool.remove_committed(12, &[], |_| 0);
         assert!(pool.is_empty(), "{} left", pool.len());
+        assert_eq!(
+            pool.dropped(&tx(&a, 1).hash()).as_deref(),
+            Some("it waited more than 10 blocks")
+        );
         assert_eq!(pool.bytes(), 0);
     }
 
@@ -475,8 +511,9 @@ mod tests {
         add(&pool, &a, 0, 0).unwrap();
         add(&pool, &a, 1, 0).unwrap();
         assert_eq!(add(&pool, &a, 2, 0), Err(MempoolError::FullBytes(2 * one)));
-        pool.evict(&[tx(&a, 0).hash()]);
+        pool.evict(vec![(tx(&a, 0).hash(), "left out".into())]);
         assert_eq!(pool.len(), 1);
+        assert_eq!(pool.dropped(&tx(&a, 0).hash()).as_deref(), Some("left out"));
         add(&pool, &a, 2, 0).unwrap();
     }
 }

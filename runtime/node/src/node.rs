@@ -26,6 +26,7 @@ use crate::app::{App, Settings};
 use crate::codec::BorshCodec;
 use crate::config::Home;
 use crate::context::{BotContext, ValidatorAddress, ValidatorSet};
+use crate::lane::Lane;
 use crate::mempool::Mempool;
 use crate::rpc::{self, RpcState};
 use crate::signing::ConsensusSigner;
@@ -86,6 +87,10 @@ fn p2p_keypair(secret: &[u8; 32], purpose: &str) -> eyre::Result<P2pKeypair> {
     Ok(P2pKeypair::ed25519_from_bytes(bytes)?)
 }
 
+/// What a value sync response holds besides one block: its commit certificate and framing
+/// (a signature per validator: a few KiB for a consortium).
+const SYNC_OVERHEAD_BYTES: usize = 1 << 20;
+
 /// Starts the node in `home`.
 pub async fn start(home: &Home) -> eyre::Result<Running> {
     let config = home.config()?;
@@ -135,6 +140,9 @@ pub async fn start(home: &Home) -> eyre::Result<Running> {
         address.to_string(),
         proof,
     );
+    // Value sync must carry the largest block genesis allows, with its certificate.
+    let sync_limit =
+        bytesize::ByteSize::b((genesis.params.max_block_bytes + SYNC_OVERHEAD_BYTES) as u64);
     let p2p = P2pConfig {
         listen_addr: parse_multiaddr("p2p_listen", &config.p2p_listen)?,
         persistent_peers: config
@@ -146,6 +154,7 @@ pub async fn start(home: &Home) -> eyre::Result<Running> {
             enabled: false,
             ..DiscoveryConfig::default()
         },
+        rpc_max_size: sync_limit.max(P2pConfig::default().rpc_max_size),
         ..P2pConfig::default()
     };
     let malachite = MalachiteConfig {
@@ -157,6 +166,8 @@ pub async fn start(home: &Home) -> eyre::Result<Running> {
         value_sync: ValueSyncConfig {
             status_update_interval: Duration::from_secs(1),
             request_timeout: Duration::from_secs(5),
+            // A response carries at least one block, whatever size genesis allows.
+            max_response_size: sync_limit.max(ValueSyncConfig::default().max_response_size),
             ..ValueSyncConfig::default()
         },
     };
@@ -210,6 +221,8 @@ pub async fn start(home: &Home) -> eyre::Result<Running> {
             events: events.clone(),
             validator: is_validator.then_some(key.address()),
             validators: validators_json,
+            runs: Lane::new("rpc", config.rpc.max_concurrent_runs)?,
+            limits: config.rpc.clone(),
         },
     )
     .await?;
@@ -235,7 +248,7 @@ pub async fn start(home: &Home) -> eyre::Result<Running> {
                 ..LinearTimeouts::default()
             },
         },
-    );
+    )?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let result = tokio::select! {

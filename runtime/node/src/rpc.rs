@@ -15,7 +15,9 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::app::ChainEvent;
+use crate::config::RpcConfig;
 use crate::gossip::Gossip;
+use crate::lane::Lane;
 use crate::mempool::Mempool;
 
 /// Invalid parameters (a field missing, a hash that is not hex...).
@@ -35,6 +37,9 @@ pub struct RpcState {
     pub validator: Option<Address>,
     /// `[{"name", "address", "public_key", "power"}]` from genesis.
     pub validators: Value,
+    /// Where queries and simulations run: a few at a time, never on consensus's thread.
+    pub runs: Lane,
+    pub limits: RpcConfig,
 }
 
 fn err(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
@@ -176,7 +181,7 @@ pub fn receipt_json(chain: &Chain, receipt: &Receipt, method: Option<(&Address, 
         out["contract"] = json!(c.to_string());
     }
     if let Some(e) = &receipt.error {
-        out["error"] = json!({ "kind": e.kind, "code": e.code, "message": e.message });
+        out["error"] = json!({ "kind": e.kind.name(), "code": e.code, "message": e.message });
     }
     out
 }
@@ -305,9 +310,17 @@ fn query(s: &RpcState, p: QueryParams) -> RpcResult {
             ));
         }
     };
+    let limits = &s.limits;
+    let gas = p.gas_limit.unwrap_or(limits.query_gas);
+    if gas > limits.max_query_gas {
+        return Err(bad(format!(
+            "gas_limit {gas} is above what this node runs a query with ({})",
+            limits.max_query_gas
+        )));
+    }
     let outcome = s
         .chain
-        .query(contract, &p.method, args, p.gas_limit.unwrap_or(u64::MAX))
+        .query(contract, &p.method, args, gas)
         .map_err(|e| err(CALL_FAILED, e.to_string()))?;
     let mut out = json!({ "gas_used": outcome.gas_used });
     match outcome.result {
@@ -392,7 +405,14 @@ fn module(
     m.register_blocking_method("bot_sendTransaction", |p, s, _| {
         send_transaction(&s, &one::<String>(&p)?)
     })?;
-    m.register_blocking_method("bot_simulate", |p, s, _| simulate(&s, &one::<String>(&p)?))?;
+    m.register_async_method("bot_simulate", |p, s, _| async move {
+        let tx = one::<String>(&p)?;
+        let lane = s.clone();
+        lane.runs
+            .run(move || simulate(&s, &tx))
+            .await
+            .map_err(node)?
+    })?;
     m.register_blocking_method("bot_getTransaction", |p, s, _| -> RpcResult {
         let hash = parse_hash(&one::<String>(&p)?)?;
         Ok(match committed_tx(&s.chain, &hash)? {
@@ -412,7 +432,10 @@ fn module(
                 out
             }
             None if s.mempool.contains(&hash) => json!({ "hash": hex0x(&hash), "pending": true }),
-            None => Value::Null,
+            None => match s.mempool.dropped(&hash) {
+                Some(why) => json!({ "hash": hex0x(&hash), "dropped": why }),
+                None => Value::Null,
+            },
         })
     })?;
     m.register_blocking_method("bot_getReceipt", |p, s, _| -> RpcResult {
@@ -451,7 +474,11 @@ fn module(
             q.name.as_deref(),
         )))
     })?;
-    m.register_blocking_method("bot_query", |p, s, _| query(&s, one::<QueryParams>(&p)?))?;
+    m.register_async_method("bot_query", |p, s, _| async move {
+        let q = one::<QueryParams>(&p)?;
+        let lane = s.clone();
+        lane.runs.run(move || query(&s, q)).await.map_err(node)?
+    })?;
     m.register_blocking_method("bot_getAbi", |p, s, _| -> RpcResult {
         let contract = parse_address(&one::<String>(&p)?)?;
         let abi = s.chain.contract_abi(&contract).map_err(|e| err(CALL_FAILED, e.to_string()))?;
@@ -571,13 +598,23 @@ async fn follow(
     }
 }
 
-/// Serves the RPC on `addr` until the handle is stopped or dropped.
+/// Serves the RPC on `addr` until the handle is stopped or dropped, within `state.limits`.
 pub async fn serve(addr: SocketAddr, state: RpcState) -> eyre::Result<(SocketAddr, ServerHandle)> {
+    let limits = &state.limits;
     let config = jsonrpsee::server::ServerConfig::builder()
         .max_request_body_size(8 << 20)
+        .max_connections(limits.max_connections)
+        .max_subscriptions_per_connection(limits.max_subscriptions_per_connection)
+        .set_batch_request_config(jsonrpsee::server::BatchRequestConfig::Limit(
+            limits.max_batch,
+        ))
         .build();
+    let origins = tower::ServiceBuilder::new().layer(crate::rpc_origin::OriginFilterLayer::new(
+        limits.allowed_origins.clone(),
+    ));
     let server = Server::builder()
         .set_config(config)
+        .set_http_middleware(origins)
         .build(addr)
         .await
         .map_err(|e| eyre::eyre!("JSON-RPC cannot listen on {addr}: {e}"))?;

@@ -13,8 +13,6 @@ use crate::rpc::{RpcState, bad, hex0x, node, parse_address};
 
 type RpcResult = Result<Value, ErrorObjectOwned>;
 
-const MAX_PAGE: usize = 1000;
-
 fn named<T: serde::de::DeserializeOwned>(
     params: &Params,
     method: &str,
@@ -30,8 +28,10 @@ fn address(text: &Option<String>) -> Result<Option<Address>, ErrorObjectOwned> {
     text.as_deref().map(parse_address).transpose()
 }
 
-fn page(limit: Option<usize>) -> usize {
-    limit.unwrap_or(100).clamp(1, MAX_PAGE)
+/// How many items a list call returns: what it asked for (100 by default), at most the
+/// node's `rpc.max_list`.
+fn page(s: &RpcState, limit: Option<usize>) -> usize {
+    limit.unwrap_or(100).clamp(1, s.limits.max_list)
 }
 
 fn to_json(value: impl serde::Serialize) -> RpcResult {
@@ -94,6 +94,16 @@ struct Commands {
     #[serde(default)]
     pending: bool,
     limit: Option<usize>,
+    /// Where a previous call stopped (its `next`), to go on from.
+    cursor: Option<Cursor>,
+}
+
+/// Where a list of commands goes on: at this device, from this command id.
+#[derive(Clone, Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+struct Cursor {
+    device: String,
+    from: u64,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +155,99 @@ fn check(s: &RpcState, q: CheckGrant) -> RpcResult {
     Ok(out)
 }
 
+/// One device's commands, or those of the devices behind a gateway (in device order), at
+/// most `limit` and reading at most `rpc.max_list_scan` index entries and commands: `next`
+/// is the cursor to pass to go on, `null` once every command was listed.
+fn commands(s: &RpcState, q: Commands) -> RpcResult {
+    let view = s.chain.view().map_err(node)?;
+    let limit = page(s, q.limit);
+    let mut budget = s.limits.max_list_scan;
+    let resume = match &q.cursor {
+        Some(c) => Some((parse_address(&c.device)?, c.from)),
+        None => None,
+    };
+    let mut out = Vec::new();
+    let mut next = None;
+    match (address(&q.device)?, address(&q.gateway)?) {
+        (Some(device), None) => {
+            let from = resume.map_or(q.from.unwrap_or(0), |(_, from)| from);
+            let found = view
+                .commands(&device, from, q.pending, limit, budget)
+                .map_err(node)?;
+            out.extend(found.items.iter().map(command_json));
+            next = found.next.map(|from| Cursor {
+                device: device.to_string(),
+                from,
+            });
+        }
+        (None, Some(gateway)) => {
+            let filter = DeviceFilter {
+                gateway: Some(&gateway),
+                ..Default::default()
+            };
+            // The cursor's device is where the last call stopped: it is read again from its
+            // command, then the devices after it.
+            let base = q.from.unwrap_or(0);
+            let (mut current, mut from) = match resume {
+                Some((device, from)) => (Some(device), from),
+                None => (None, base),
+            };
+            let mut after: Option<Address> = None;
+            'devices: loop {
+                if budget == 0 {
+                    // Go on after the last device read through (none of its commands left).
+                    next = after.map(|device| Cursor {
+                        device: device.to_string(),
+                        from: u64::MAX,
+                    });
+                    break;
+                }
+                let devices: Vec<Address> = match current.take() {
+                    Some(device) => vec![device],
+                    None => {
+                        let found = view
+                            .devices(filter, after.as_ref(), 64, budget)
+                            .map_err(node)?;
+                        budget = budget.saturating_sub(found.scanned.max(1));
+                        if found.items.is_empty() {
+                            if found.next.is_some() {
+                                continue;
+                            }
+                            break;
+                        }
+                        found.items.iter().map(|d| d.id).collect()
+                    }
+                };
+                for device in devices {
+                    after = Some(device);
+                    if budget == 0 || out.len() >= limit {
+                        next = Some(Cursor {
+                            device: device.to_string(),
+                            from,
+                        });
+                        break 'devices;
+                    }
+                    let found = view
+                        .commands(&device, from, q.pending, limit - out.len(), budget)
+                        .map_err(node)?;
+                    budget = budget.saturating_sub(found.scanned.max(1));
+                    out.extend(found.items.iter().map(command_json));
+                    if let Some(at) = found.next {
+                        next = Some(Cursor {
+                            device: device.to_string(),
+                            from: at,
+                        });
+                        break 'devices;
+                    }
+                    from = base;
+                }
+            }
+        }
+        _ => return Err(bad("bot_getCommands: give `device` or `gateway`")),
+    }
+    Ok(json!({ "commands": out, "next": next }))
+}
+
 pub fn register(m: &mut RpcModule<RpcState>) -> Result<(), jsonrpsee::core::RegisterMethodError> {
     m.register_blocking_method("bot_getDevice", |p, s, _| -> RpcResult {
         let id = parse_address(&named::<String>(&p, "bot_getDevice")?)?;
@@ -160,10 +263,18 @@ pub fn register(m: &mut RpcModule<RpcState>) -> Result<(), jsonrpsee::core::Regi
         };
         let after = address(&q.after)?;
         let view = s.chain.view().map_err(node)?;
-        to_json(
-            view.devices(filter, after.as_ref(), page(q.limit))
-                .map_err(node)?,
-        )
+        let found = view
+            .devices(
+                filter,
+                after.as_ref(),
+                page(&s, q.limit),
+                s.limits.max_list_scan,
+            )
+            .map_err(node)?;
+        Ok(json!({
+            "devices": to_json(found.items)?,
+            "next": found.next.map(|a| a.to_string()),
+        }))
     })?;
     m.register_blocking_method("bot_getReadings", |p, s, _| -> RpcResult {
         let q: Readings = named(&p, "bot_getReadings")?;
@@ -177,7 +288,7 @@ pub fn register(m: &mut RpcModule<RpcState>) -> Result<(), jsonrpsee::core::Regi
                 q.from,
                 q.to,
                 q.newest_first,
-                page(q.limit),
+                page(&s, q.limit),
             )
             .map_err(node)?;
         Ok(Value::Array(readings.iter().map(reading_json).collect()))
@@ -200,7 +311,10 @@ pub fn register(m: &mut RpcModule<RpcState>) -> Result<(), jsonrpsee::core::Regi
             .unwrap_or_default();
         let after = address(&q.after)?;
         let view = s.chain.view().map_err(node)?;
-        to_json(view.services(after.as_ref(), page(q.limit)).map_err(node)?)
+        to_json(
+            view.services(after.as_ref(), page(&s, q.limit))
+                .map_err(node)?,
+        )
     })?;
     m.register_blocking_method("bot_listGrants", |p, s, _| -> RpcResult {
         let q: Grants = named(&p, "bot_listGrants")?;
@@ -208,41 +322,15 @@ pub fn register(m: &mut RpcModule<RpcState>) -> Result<(), jsonrpsee::core::Regi
         let grantee = address(&q.grantee)?;
         let view = s.chain.view().map_err(node)?;
         to_json(
-            view.grants(&target, grantee.as_ref(), page(q.limit))
+            view.grants(&target, grantee.as_ref(), page(&s, q.limit))
                 .map_err(node)?,
         )
     })?;
     m.register_blocking_method("bot_checkGrant", |p, s, _| {
         check(&s, named(&p, "bot_checkGrant")?)
     })?;
-    m.register_blocking_method("bot_getCommands", |p, s, _| -> RpcResult {
-        let q: Commands = named(&p, "bot_getCommands")?;
-        let view = s.chain.view().map_err(node)?;
-        let limit = page(q.limit);
-        let devices = match (address(&q.device)?, address(&q.gateway)?) {
-            (Some(device), None) => vec![device],
-            (None, Some(gateway)) => {
-                let filter = DeviceFilter {
-                    gateway: Some(&gateway),
-                    ..Default::default()
-                };
-                let behind = view.devices(filter, None, 10_000).map_err(node)?;
-                behind.iter().map(|d| d.id).collect()
-            }
-            _ => return Err(bad("bot_getCommands: give `device` or `gateway`")),
-        };
-        let mut out = Vec::new();
-        for device in devices {
-            let left = limit - out.len();
-            let commands = view
-                .commands(&device, q.from.unwrap_or(0), q.pending, left)
-                .map_err(node)?;
-            out.extend(commands.iter().map(command_json));
-            if out.len() >= limit {
-                break;
-            }
-        }
-        Ok(Value::Array(out))
+    m.register_blocking_method("bot_getCommands", |p, s, _| {
+        commands(&s, named(&p, "bot_getCommands")?)
     })?;
     m.register_blocking_method("bot_getCommand", |p, s, _| -> RpcResult {
         let q: CommandId = named(&p, "bot_getCommand")?;
@@ -258,7 +346,7 @@ pub fn register(m: &mut RpcModule<RpcState>) -> Result<(), jsonrpsee::core::Regi
         let target = parse_address(&q.target)?;
         let view = s.chain.view().map_err(node)?;
         to_json(
-            view.audit(&target, q.from.unwrap_or(0), page(q.limit))
+            view.audit(&target, q.from.unwrap_or(0), page(&s, q.limit))
                 .map_err(node)?,
         )
     })?;

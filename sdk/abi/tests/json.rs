@@ -255,3 +255,43 @@ fn garbage_bytes_are_errors_not_panics() {
         assert!(decode_all(&abi, ty, &bytes, "result").is_err(), "{ty}");
     }
 }
+
+/// A description built by hand, so it skips the section check: a struct that contains itself.
+fn endless() -> ContractAbi {
+    ContractAbi {
+        types: vec![TypeDef::Struct {
+            name: "Loop".into(),
+            fields: Fields::Named(vec![field("again", "Loop")]),
+        }],
+        ..ContractAbi::default()
+    }
+}
+
+#[test]
+fn a_type_that_contains_itself_ends_in_an_error_not_a_stack_overflow() {
+    let abi = endless();
+    // Decoding needs no bytes to recurse: each level is a field of the same struct.
+    let e = decode_all(&abi, "Loop", &[], "event.loop").unwrap_err();
+    assert!(e.message.contains("nests more than 64 types deep"), "{e}");
+    let method = Method {
+        name: "m".into(),
+        kind: MethodKind::Call,
+        args: vec![field("x", "Loop")],
+        returns: "()".into(),
+    };
+    // A JSON value nested deeper than the limit (serde_json parses 128 levels).
+    let mut value = json!(null);
+    for _ in 0..100 {
+        value = json!({ "again": value });
+    }
+    let e = encode_args(&abi, &method, &json!({ "x": value })).unwrap_err();
+    assert!(e.message.contains("nests more than 64 types deep"), "{e}");
+    // As a section (a contract record, then the type's), it is refused outright.
+    let mut section = ContractAbi::default().to_section();
+    section.extend(borsh::to_vec(&bot_abi::Record::Type(abi.types[0].clone())).unwrap());
+    let refused = ContractAbi::from_section(&section).unwrap_err();
+    assert!(
+        refused.to_string().contains("`Loop` contains itself"),
+        "{refused}"
+    );
+}

@@ -11,8 +11,19 @@ use super::model::{
 };
 use super::tx::{IotTx, reading_digest, registration_digest, response_digest, rotation_digest};
 use crate::exec::BlockView;
-use crate::receipt::{ReceiptEvent, TxError};
+use crate::receipt::{ErrorKind, ReceiptEvent, TxError};
 use crate::{ChainError, Hash, layout};
+
+/// What [`IotExec::expire_next`] found at the next deadline due.
+pub enum Expiry {
+    /// It timed out now: its callback runs next.
+    Expired(Box<Command>),
+    /// Its callback needs more gas than the block has left: it waits. The deadline's key, to
+    /// look past it.
+    Later(Vec<u8>),
+    /// No deadline is due.
+    None,
+}
 
 /// Gas for decoding and checking an IoT transaction, before its reads, writes and signatures.
 const OP_GAS: u64 = 50_000;
@@ -27,9 +38,9 @@ const MAX_ANSWER: usize = 4096;
 /// Grants read at a time when a transfer revokes them all.
 const REVOKE_PAGE: usize = 64;
 
-fn error(kind: &str, message: impl Into<String>) -> TxError {
+fn error(kind: ErrorKind, message: impl Into<String>) -> TxError {
     TxError {
-        kind: kind.to_string(),
+        kind,
         code: None,
         message: message.into(),
     }
@@ -83,7 +94,7 @@ pub fn check_stream(stream: &str) -> Result<(), String> {
 fn check_len(what: &str, text: &str, max: usize) -> Step<()> {
     if text.len() > max {
         return Err(error(
-            "invalid",
+            ErrorKind::Invalid,
             format!("{what} has {} bytes, the limit is {max}", text.len()),
         )
         .into());
@@ -93,10 +104,11 @@ fn check_len(what: &str, text: &str, max: usize) -> Step<()> {
 
 /// A device key must be a point on its curve, in compressed form (one encoding per key).
 fn check_key(key: &DeviceKey) -> Step<()> {
-    let canonical = DeviceKey::new(key.kind, &key.sec1).map_err(|e| error("invalid", e))?;
+    let canonical =
+        DeviceKey::new(key.kind, &key.sec1).map_err(|e| error(ErrorKind::Invalid, e))?;
     if canonical != *key {
         return Err(error(
-            "invalid",
+            ErrorKind::Invalid,
             "a device key is given as a compressed SEC1 point",
         )
         .into());
@@ -192,7 +204,7 @@ impl IotExec<'_> {
                 check_len("a service name", name, MAX_NAME)?;
                 check_len("a service description", description, MAX_DESCRIPTION)?;
                 if name.is_empty() {
-                    return Err(error("invalid", "a service needs a name").into());
+                    return Err(error(ErrorKind::Invalid, "a service needs a name").into());
                 }
                 self.register_service(signer, contract, name, description, *policy)
             }
@@ -200,7 +212,7 @@ impl IotExec<'_> {
                 let service = self.service(contract)?;
                 if service.owner != signer {
                     return Err(error(
-                        "unauthorized",
+                        ErrorKind::Unauthorized,
                         format!(
                             "{signer} does not own service {contract} (its owner is {})",
                             service.owner
@@ -222,7 +234,7 @@ impl IotExec<'_> {
                 let key = layout::grant(right, grantee);
                 let Some(grant) = self.get::<Grant>(&key)? else {
                     return Err(error(
-                        "not_found",
+                        ErrorKind::NotFound,
                         format!("{grantee} holds no grant to {}", right.describe()),
                     )
                     .into());
@@ -238,7 +250,7 @@ impl IotExec<'_> {
         self.gas_used = self.gas_used.saturating_add(gas);
         if self.gas_used > self.budget {
             return Err(error(
-                "out_of_gas",
+                ErrorKind::OutOfGas,
                 format!(
                     "the transaction's {} gas do not cover the operation",
                     self.budget
@@ -300,15 +312,16 @@ impl IotExec<'_> {
     }
 
     fn device(&mut self, id: &Address) -> Step<Device> {
-        self.get::<Device>(&layout::device(id))?
-            .ok_or_else(|| error("not_found", format!("no device {id} is registered")).into())
+        self.get::<Device>(&layout::device(id))?.ok_or_else(|| {
+            error(ErrorKind::NotFound, format!("no device {id} is registered")).into()
+        })
     }
 
     fn service(&mut self, contract: &Address) -> Step<Service> {
         self.get::<Service>(&layout::service(contract))?
             .ok_or_else(|| {
                 error(
-                    "not_found",
+                    ErrorKind::NotFound,
                     format!("no service is registered at {contract}"),
                 )
                 .into()
@@ -335,7 +348,7 @@ impl IotExec<'_> {
             return Ok(());
         }
         Err(error(
-            "unauthorized",
+            ErrorKind::Unauthorized,
             format!(
                 "{signer} may not change device {}: only its owner {} or its gateway may",
                 device.id, device.owner
@@ -349,7 +362,7 @@ impl IotExec<'_> {
             return Ok(());
         }
         Err(error(
-            "unauthorized",
+            ErrorKind::Unauthorized,
             format!(
                 "{signer} does not own device {} (its owner is {})",
                 device.id, device.owner
@@ -361,7 +374,7 @@ impl IotExec<'_> {
     fn not_revoked(device: &Device) -> Step<()> {
         if device.status == DeviceStatus::Revoked {
             return Err(error(
-                "device_revoked",
+                ErrorKind::DeviceRevoked,
                 format!(
                     "device {} is revoked: it cannot be changed or used again",
                     device.id
@@ -382,7 +395,7 @@ impl IotExec<'_> {
             None => "its gateway (it has none)".to_string(),
         };
         Err(error(
-            "unauthorized",
+            ErrorKind::Unauthorized,
             format!(
                 "{signer} does not speak for device {}: only the device's own account or {gateway} may {what} for it",
                 device.id
@@ -396,7 +409,7 @@ impl IotExec<'_> {
         match device.status {
             DeviceStatus::Active => Ok(()),
             DeviceStatus::Suspended => Err(error(
-                "device_inactive",
+                ErrorKind::DeviceInactive,
                 format!("device {} is suspended", device.id),
             )
             .into()),
@@ -442,7 +455,7 @@ impl IotExec<'_> {
         if owner != signer {
             if gateway != Some(signer) {
                 return Err(error(
-                    "unauthorized",
+                    ErrorKind::Unauthorized,
                     format!(
                         "{signer} may not register a device for {owner}: only the owner, or the gateway named for the device, may"
                     ),
@@ -454,7 +467,7 @@ impl IotExec<'_> {
             let right = Right::RegisterDevices { owner };
             if let Err(why) = super::read::check_grant(self.view, &right, &signer, self.time_ms)? {
                 return Err(error(
-                    "unauthorized",
+                    ErrorKind::Unauthorized,
                     format!(
                         "gateway {signer} may not register a device for {owner}: {why} (the owner grants it)"
                     ),
@@ -465,7 +478,7 @@ impl IotExec<'_> {
         let digest = registration_digest(self.chain_id, key, &owner, gateway.as_ref());
         if !self.verify(key, &digest, proof)? {
             return Err(error(
-                "invalid_proof",
+                ErrorKind::InvalidProof,
                 "the proof is not the device key's signature of this registration (owner, gateway, chain)",
             )
             .into());
@@ -473,7 +486,7 @@ impl IotExec<'_> {
         let id = key.device_id();
         if self.get::<Device>(&layout::device(&id))?.is_some() {
             return Err(error(
-                "already_registered",
+                ErrorKind::AlreadyRegistered,
                 format!("device {id} is already registered"),
             )
             .into());
@@ -531,7 +544,7 @@ impl IotExec<'_> {
         let digest = rotation_digest(self.chain_id, id, key, version);
         if !self.verify(key, &digest, proof)? {
             return Err(error(
-                "invalid_proof",
+                ErrorKind::InvalidProof,
                 format!(
                     "the proof is not the new key's signature of rotation {version} of device {id}"
                 ),
@@ -605,10 +618,10 @@ impl IotExec<'_> {
         data: &[u8],
         signature: &[u8],
     ) -> Step<()> {
-        check_stream(stream).map_err(|e| error("invalid", e))?;
+        check_stream(stream).map_err(|e| error(ErrorKind::Invalid, e))?;
         if data.len() > MAX_DATA {
             return Err(error(
-                "invalid",
+                ErrorKind::Invalid,
                 format!(
                     "a reading has {} bytes, the limit is {MAX_DATA}",
                     data.len()
@@ -621,7 +634,7 @@ impl IotExec<'_> {
         Self::active(&device)?;
         if counter <= device.counter {
             return Err(error(
-                "replay",
+                ErrorKind::Replay,
                 format!(
                     "counter {counter} of device {id} is not above its last accepted counter {}: a replayed or reordered reading",
                     device.counter
@@ -632,7 +645,7 @@ impl IotExec<'_> {
         let digest = reading_digest(self.chain_id, id, stream, counter, data);
         if !self.verify(&device.key, &digest, signature)? {
             return Err(error(
-                "invalid_signature",
+                ErrorKind::InvalidSignature,
                 format!("the reading is not signed by the key of device {id}"),
             )
             .into());
@@ -688,14 +701,18 @@ impl IotExec<'_> {
             .map_err(|e| ChainError::State(e.0))?
             .is_none()
         {
-            return Err(error("not_found", format!("no contract lives at {contract}")).into());
+            return Err(error(
+                ErrorKind::NotFound,
+                format!("no contract lives at {contract}"),
+            )
+            .into());
         }
         let creator = self
             .get::<[u8; 20]>(&layout::creator(contract))?
             .map(Address);
         if creator != Some(signer) {
             return Err(error(
-                "unauthorized",
+                ErrorKind::Unauthorized,
                 format!("{signer} did not instantiate {contract}: only its creator may register it as a service"),
             )
             .into());
@@ -728,7 +745,7 @@ impl IotExec<'_> {
         };
         if owner != signer {
             return Err(error(
-                "unauthorized",
+                ErrorKind::Unauthorized,
                 format!(
                     "{signer} may not grant or revoke the right to {}: only its owner {owner} may",
                     right.describe()
@@ -749,11 +766,11 @@ impl IotExec<'_> {
         match right {
             Right::ReadData {
                 stream: Some(s), ..
-            } => check_stream(s).map_err(|e| error("invalid", e))?,
+            } => check_stream(s).map_err(|e| error(ErrorKind::Invalid, e))?,
             Right::CallService {
                 method: Some(m), ..
             } if m.is_empty() || m.len() > 64 => {
-                return Err(error("invalid", "a method name has 1 to 64 bytes").into());
+                return Err(error(ErrorKind::Invalid, "a method name has 1 to 64 bytes").into());
             }
             _ => {}
         }
@@ -762,7 +779,7 @@ impl IotExec<'_> {
             && e <= self.time_ms
         {
             return Err(error(
-                "invalid",
+                ErrorKind::Invalid,
                 format!(
                     "the grant would expire at {e}, not after this block's time {}",
                     self.time_ms
@@ -808,7 +825,7 @@ impl IotExec<'_> {
                 Ok(grant) => Some(grant.granter),
                 Err(why) => {
                     return Err(error(
-                        "unauthorized",
+                        ErrorKind::Unauthorized,
                         format!(
                             "{accessor} may not call `{method}` on service `{}`: {why}",
                             service.name
@@ -933,7 +950,7 @@ impl IotExec<'_> {
     ) -> Step<Command> {
         if data.len() > MAX_ANSWER {
             return Err(error(
-                "invalid",
+                ErrorKind::Invalid,
                 format!(
                     "an answer has {} bytes, the limit is {MAX_ANSWER}",
                     data.len()
@@ -947,7 +964,7 @@ impl IotExec<'_> {
         let key = layout::command(id, command_id);
         let Some(mut command) = self.get::<Command>(&key)? else {
             return Err(error(
-                "not_found",
+                ErrorKind::NotFound,
                 format!("device {id} was sent no command #{command_id}"),
             )
             .into());
@@ -956,7 +973,7 @@ impl IotExec<'_> {
             CommandState::Pending if self.height <= command.deadline => {}
             CommandState::Pending | CommandState::TimedOut { .. } => {
                 return Err(error(
-                    "timed_out",
+                    ErrorKind::TimedOut,
                     format!(
                         "command #{command_id} timed out: it had to be answered by block {}",
                         command.deadline
@@ -966,7 +983,7 @@ impl IotExec<'_> {
             }
             CommandState::Answered { height, .. } => {
                 return Err(error(
-                    "already_answered",
+                    ErrorKind::AlreadyAnswered,
                     format!("command #{command_id} was answered at block {height}"),
                 )
                 .into());
@@ -976,7 +993,7 @@ impl IotExec<'_> {
         // callbacks it runs: its gas limit must cover the callback's gas too.
         if self.budget.saturating_sub(self.gas_used) < command.callback_gas {
             return Err(error(
-                "out_of_gas",
+                ErrorKind::OutOfGas,
                 format!(
                     "answering command #{command_id} runs its callback with {} gas: the transaction's {} gas do not cover it",
                     command.callback_gas, self.budget
@@ -987,7 +1004,7 @@ impl IotExec<'_> {
         let digest = response_digest(self.chain_id, id, command_id, ok, data);
         if !self.verify(&device.key, &digest, signature)? {
             return Err(error(
-                "invalid_signature",
+                ErrorKind::InvalidSignature,
                 format!("the answer is not signed by the key of device {id}"),
             )
             .into());
@@ -1010,10 +1027,10 @@ impl IotExec<'_> {
     /// Times out the pending command with the earliest deadline (then the lowest id), if that
     /// deadline is this block or before; returns it. Its callback's gas is charged here, so a
     /// budget that does not cover it refuses (and the caller undoes the step).
-    pub fn expire_next(&mut self) -> Step<Option<Command>> {
-        let first = self.view.scan_prefix(layout::DEADLINES, None, false, 1)?;
+    pub fn expire_next(&mut self, after: Option<&[u8]>) -> Step<Expiry> {
+        let first = self.view.scan_prefix(layout::DEADLINES, after, false, 1)?;
         let Some((key, device)) = first.into_iter().next() else {
-            return Ok(None);
+            return Ok(Expiry::None);
         };
         let corrupt = || Refused::Local(ChainError::State("corrupt command deadline".into()));
         let number = |at: usize| -> Step<u64> {
@@ -1024,13 +1041,17 @@ impl IotExec<'_> {
         };
         let (deadline, command_id) = (number(2)?, number(10)?);
         if deadline > self.height {
-            return Ok(None);
+            return Ok(Expiry::None);
         }
         let device = Address::from_slice(&device).ok_or_else(corrupt)?;
         let mut command = self
             .get::<Command>(&layout::command(&device, command_id))?
             .ok_or_else(corrupt)?;
-        // Its callback's gas, reserved before anything is written.
+        // Its callback's gas, reserved before anything is written; if the block has not that
+        // much left, it waits for a block that has, and those after it may go first.
+        if self.gas_used.saturating_add(command.callback_gas) > self.budget {
+            return Ok(Expiry::Later(key));
+        }
         self.charge(command.callback_gas)?;
         command.state = CommandState::TimedOut {
             height: self.height,
@@ -1038,7 +1059,7 @@ impl IotExec<'_> {
         self.put_borsh(layout::command(&device, command_id), &command)?;
         self.remove(key)?;
         self.emit(device, "command.timed_out", &command);
-        Ok(Some(command))
+        Ok(Expiry::Expired(Box::new(command)))
     }
 
     /// Appends to the target's audit trail.

@@ -15,12 +15,12 @@ mod signer;
 mod tx;
 
 pub use apply::check_stream;
-pub(crate) use apply::{IotExec, Refused};
+pub(crate) use apply::{Expiry, IotExec, Refused};
 pub use model::{
     AccessPolicy, AccessRecord, CallbackRun, Command, CommandState, Device, DeviceKey,
     DeviceStatus, Grant, KeyType, Reading, Right, Service,
 };
-pub use read::{DeviceFilter, check_grant, verify_grant_proof};
+pub use read::{DeviceFilter, Page, check_grant, verify_grant_proof};
 pub use signer::DeviceSigner;
 pub use tx::{IotTx, reading_digest, registration_digest, response_digest, rotation_digest};
 

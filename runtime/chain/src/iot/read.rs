@@ -37,6 +37,15 @@ pub fn check_grant(
     }))
 }
 
+/// Part of a list: what was found, and where the next part starts (`None`: nothing is left).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T, C> {
+    pub items: Vec<T>,
+    pub next: Option<C>,
+    /// Entries read to find them.
+    pub scanned: usize,
+}
+
 /// Which devices to list.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DeviceFilter<'a> {
@@ -50,36 +59,53 @@ impl BlockView {
         self.decode(&layout::device(id))
     }
 
-    /// Up to `limit` devices after `after` (by id), filtered.
+    /// Up to `limit` devices after `after` (by id), filtered, reading at most `max_scan`
+    /// entries of the registry's index to find them: a filter that matches little cannot
+    /// make one call walk the whole registry. [`Page::next`] is where to go on from.
     pub fn devices(
         &self,
         filter: DeviceFilter<'_>,
         after: Option<&Address>,
         limit: usize,
-    ) -> Result<Vec<Device>, ChainError> {
+        max_scan: usize,
+    ) -> Result<Page<Device, Address>, ChainError> {
         let mut out = Vec::new();
         let mut cursor = after.copied();
+        let mut scanned = 0usize;
         // An index gives ids; the registry gives the devices. A kind filter reads on until
-        // `limit` match or the index ends.
+        // `limit` match, the index ends or the budget does.
         let prefix = match (filter.owner, filter.gateway) {
             (Some(owner), _) => layout::devices_of_owner(owner),
             (None, Some(gateway)) => layout::devices_of_gateway(gateway),
             (None, None) => layout::DEVICES.to_vec(),
         };
         while out.len() < limit {
+            if scanned >= max_scan {
+                return Ok(Page {
+                    items: out,
+                    next: cursor,
+                    scanned,
+                });
+            }
             let after_key = cursor.map(|c| {
                 let mut k = prefix.clone();
                 k.extend_from_slice(&c.0);
                 k
             });
-            let page = self.scan_prefix(&prefix, after_key.as_deref(), false, limit.max(16))?;
+            let want = (limit - out.len()).clamp(16, 256).min(max_scan - scanned);
+            let page = self.scan_prefix(&prefix, after_key.as_deref(), false, want)?;
             if page.is_empty() {
-                break;
+                return Ok(Page {
+                    items: out,
+                    next: None,
+                    scanned,
+                });
             }
             for (key, _) in &page {
                 let id = Address::from_slice(&key[prefix.len()..])
                     .ok_or_else(|| ChainError::State("corrupt device index key".into()))?;
                 cursor = Some(id);
+                scanned += 1;
                 let Some(device) = self.device(&id)? else {
                     continue;
                 };
@@ -87,12 +113,19 @@ impl BlockView {
                     .gateway
                     .is_none_or(|g| device.gateway.as_ref() == Some(g))
                     && filter.kind.is_none_or(|k| device.kind == k);
-                if keep && out.len() < limit {
+                if keep {
                     out.push(device);
+                    if out.len() == limit {
+                        break;
+                    }
                 }
             }
         }
-        Ok(out)
+        Ok(Page {
+            items: out,
+            next: cursor,
+            scanned,
+        })
     }
 
     /// Readings of `stream` of `device` with counters in [`from`, `to`], oldest first (or
@@ -160,32 +193,55 @@ impl BlockView {
     }
 
     /// The commands sent to `device` with ids from `from` on, oldest first; only the pending
-    /// ones if `pending`.
+    /// ones if `pending`; at most `limit`, reading at most `max_scan` of them. [`Page::next`]
+    /// is the id to go on from.
     pub fn commands(
         &self,
         device: &Address,
         from: u64,
         pending: bool,
         limit: usize,
-    ) -> Result<Vec<Command>, ChainError> {
+        max_scan: usize,
+    ) -> Result<Page<Command, u64>, ChainError> {
         let mut out = Vec::new();
-        let mut start = layout::command(device, from);
+        let mut next = from;
+        let mut scanned = 0usize;
         let end = layout::command(device, u64::MAX);
         while out.len() < limit {
-            let page = self.scan_keys(start.clone(), Some(end.clone()), false, limit.max(16))?;
-            let Some((last, _)) = page.last() else {
-                break;
-            };
-            start = last.clone();
-            start.push(0);
+            if scanned >= max_scan {
+                return Ok(Page {
+                    items: out,
+                    next: Some(next),
+                    scanned,
+                });
+            }
+            let want = (limit - out.len()).clamp(16, 256).min(max_scan - scanned);
+            let start = layout::command(device, next);
+            let page = self.scan_keys(start, Some(end.clone()), false, want)?;
+            if page.is_empty() {
+                return Ok(Page {
+                    items: out,
+                    next: None,
+                    scanned,
+                });
+            }
             for (_, v) in &page {
                 let command: Command = decode(v)?;
-                if (!pending || command.state == CommandState::Pending) && out.len() < limit {
+                scanned += 1;
+                next = command.id.saturating_add(1);
+                if !pending || command.state == CommandState::Pending {
                     out.push(command);
+                    if out.len() == limit {
+                        break;
+                    }
                 }
             }
         }
-        Ok(out)
+        Ok(Page {
+            items: out,
+            next: Some(next),
+            scanned,
+        })
     }
 
     /// Command `id` sent to `device`.

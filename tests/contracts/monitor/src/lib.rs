@@ -86,10 +86,22 @@ impl Monitor {
         payload: Vec<u8>,
         timeout: u32,
     ) -> Result<u64, ContractError> {
+        self.command_paying(device, name, payload, timeout, 30_000_000)
+    }
+
+    /// [`Monitor::command`], giving the callback `callback_gas`.
+    pub fn command_paying(
+        &mut self,
+        device: Address,
+        name: String,
+        payload: Vec<u8>,
+        timeout: u32,
+        callback_gas: u64,
+    ) -> Result<u64, ContractError> {
         Command::new(device, &name)
             .payload(&payload)
             .timeout_blocks(timeout)
-            .callback("on_reply", 30_000_000)
+            .callback("on_reply", callback_gas)
             .send()
     }
 
