@@ -1,6 +1,7 @@
 //! Engine benchmarks, each against a baseline measured in the same run:
 //! - instantiate from the in-memory cache + a trivial call, vs raw wasmer instantiate + call;
 //! - a host call round trip vs a raw wasmer host function;
+//! - 100 nested queries (each callee in a store of its own) vs 100 top-level calls;
 //! - loading a contract by compiling, from the disk cache, and from the memory cache;
 //! - Cranelift (the default) vs Singlepass: compiling, instantiating, executing.
 //!
@@ -14,6 +15,7 @@ use wasmer::{Function, FunctionEnv, FunctionEnvMut, Imports, Instance, imports};
 
 const TRIVIAL: &str = include_str!("wat/trivial.wat");
 const HOST_CALLS: &str = include_str!("wat/host_calls.wat");
+const SELF_QUERIES: &str = include_str!("wat/self_queries.wat");
 
 fn instantiate(c: &mut Criterion) {
     let mut g = c.benchmark_group("instantiate_and_trivial_call");
@@ -50,6 +52,17 @@ fn host_calls(c: &mut Criterion) {
             let instance = Instance::new(&mut store, &module, &imports).unwrap();
             raw_call(&mut store, &instance, &[])
         })
+    });
+    g.finish();
+}
+
+fn nested_calls(c: &mut Criterion) {
+    let mut g = c.benchmark_group("calls_x100");
+    let nested = Deployed::new(&wat::parse_str(SELF_QUERIES).unwrap());
+    g.bench_function("bot_engine_100_nested_queries", |b| b.iter(|| nested.run()));
+    let top = Deployed::new(&wat::parse_str(TRIVIAL).unwrap());
+    g.bench_function("bot_engine_100_top_level_calls_baseline", |b| {
+        b.iter(|| (0..100).map(|_| top.run()).sum::<u64>())
     });
     g.finish();
 }
@@ -120,5 +133,12 @@ fn compilers(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, instantiate, host_calls, loading, compilers);
+criterion_group!(
+    benches,
+    instantiate,
+    host_calls,
+    nested_calls,
+    loading,
+    compilers
+);
 criterion_main!(benches);

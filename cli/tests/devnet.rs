@@ -657,6 +657,7 @@ fn the_module_that_stopped_a_devnet_is_refused_and_what_a_node_cannot_run_is_dro
         ],
     ));
     let counter = deployed["address"].as_str().unwrap().to_string();
+    rpc_limits_hold(&rpc);
 
     // The validator comes back on a machine with too little address space for a contract's
     // memory (wasmer reserves 8 GiB for one; the node itself needs under 1 GiB): running the
@@ -727,5 +728,71 @@ fn the_module_that_stopped_a_devnet_is_refused_and_what_a_node_cannot_run_is_dro
     assert!(
         log.contains("left out of the block and dropped"),
         "the node says what it dropped:\n{log}"
+    );
+}
+
+/// What one RPC client can make a node do is bounded, each bound named when it is met.
+fn rpc_limits_hold(rpc: &str) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let post = |origin: Option<&str>, body: &Value| {
+        let mut request = agent.post(rpc);
+        if let Some(origin) = origin {
+            request = request.header("Origin", origin);
+        }
+        let mut response = request.send_json(body).unwrap();
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_to_string().unwrap())
+    };
+    let status_call = json!({ "jsonrpc": "2.0", "id": 1, "method": "bot_status", "params": [] });
+    // A page a browser shows that the operator did not allow cannot use the node; no Origin
+    // (a program) or a loopback page can.
+    let (code, body) = post(Some("https://evil.example"), &status_call);
+    assert_eq!(code, 403, "{body}");
+    assert!(body.contains("rpc.allowed_origins"), "{body}");
+    for origin in [None, Some("http://localhost:3000")] {
+        let (code, body) = post(origin, &status_call);
+        assert_eq!(code, 200, "{origin:?}: {body}");
+    }
+    // A batch above the node's limit is refused as a whole.
+    let batch: Vec<Value> = (0..33)
+        .map(|i| json!({ "jsonrpc": "2.0", "id": i, "method": "bot_status", "params": [] }))
+        .collect();
+    let (_, body) = post(None, &Value::from(batch));
+    let reply: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.to_lowercase().contains("batch")),
+        "{reply}"
+    );
+    // A query runs under the node's default gas unless it names less, and never above its cap.
+    let probe = bot_tests::contracts_dir().join("probe.wasm");
+    let probe = ok_json(&cli(rpc, &["deploy", probe.to_str().unwrap()]))["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let query = |gas: Option<u64>| {
+        let mut q = json!({ "contract": probe, "method": "spin", "args_hex": "0x" });
+        if let Some(gas) = gas {
+            q["gas_limit"] = json!(gas);
+        }
+        Rpc::new(rpc).call("bot_query", json!([q]))
+    };
+    let spun = query(None).unwrap();
+    assert_eq!(spun["error"]["kind"], "out_of_gas", "{spun}");
+    assert!(
+        spun["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the limit was 1000000000"),
+        "{spun}"
+    );
+    let too_much = query(Some(40_000_000_000)).unwrap_err().to_string();
+    assert!(
+        too_much.contains("above what this node runs a query with (10000000000)"),
+        "{too_much}"
     );
 }

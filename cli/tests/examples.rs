@@ -202,6 +202,20 @@ fn ddos_a_hijacked_light_is_blocked_once_its_own_gateway_confirms_until_its_key_
         json!({ "gateway": user.address("carol"), "name": "home C" }),
         "alice",
     );
+    // Dave lets carol, the gateway the light sits behind, register it in his name.
+    user.ok(
+        3,
+        &[
+            "grant",
+            "add",
+            "--register-devices",
+            "dave",
+            "--to",
+            "carol",
+            "--from",
+            "dave",
+        ],
+    );
     let r = user.ok(
         3,
         &[

@@ -138,7 +138,30 @@ fn the_clause_10_procedures_run_end_to_end_and_bad_paths_change_nothing() {
     let range = user.ok(0, &["data", "range", "thermo", "--stream", "temperature"]);
     assert_eq!(range.as_array().unwrap().len(), 2);
 
-    // 10.6 b: gateway bob registers a constrained P-256 sensor for alice and speaks for it.
+    // 10.6 b: gateway bob registers a constrained P-256 sensor for alice and speaks for it,
+    // once alice has let it add devices to her name (and not before).
+    let stray = user.run(
+        1,
+        &[
+            "device",
+            "register",
+            "stray",
+            "--key-type",
+            "p256",
+            "--gateway",
+            "bob",
+            "--owner",
+            "alice",
+            "--from",
+            "bob",
+        ],
+    );
+    let why = refused(&stray);
+    assert!(
+        why.contains("may not register a device for") && why.contains("register devices owned by"),
+        "{why}"
+    );
+    consent_to_gateways(&user, "alice", &["bob", "dave"]);
     let r = user.ok(
         1,
         &[
@@ -591,6 +614,7 @@ fn commands_go_to_devices_and_their_signed_answers_or_timeouts_come_back_to_the_
     };
 
     // Alice's fridge, a P-256 device behind gateway bob; carol runs a monitoring service.
+    consent_to_gateways(&user, "alice", &["bob", "dave"]);
     let r = user.ok(
         0,
         &[
@@ -780,5 +804,24 @@ fn commands_go_to_devices_and_their_signed_answers_or_timeouts_come_back_to_the_
         let all = user.ok(i, &["device", "commands", &simulated]);
         assert_eq!(all[0]["state"], "answered");
         assert_eq!(all[0]["value"]["done"], "set-interval");
+    }
+}
+
+/// `owner` lets each of `gateways` register devices in its name.
+fn consent_to_gateways(user: &User<'_>, owner: &str, gateways: &[&str]) {
+    for gateway in gateways {
+        user.ok(
+            0,
+            &[
+                "grant",
+                "add",
+                "--register-devices",
+                owner,
+                "--to",
+                gateway,
+                "--from",
+                owner,
+            ],
+        );
     }
 }

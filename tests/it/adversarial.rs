@@ -8,12 +8,16 @@ use bot_tests::Chain;
 
 const CONTRACT: Address = Address([0xad; 20]);
 
+/// A module that calls one host function with `i32_arg` for every i32 parameter (and -1 for
+/// every i64): from `invoke`, or from its allocator (`in_allocator`), which the host calls to
+/// hand the contract its method name.
 fn module_calling(
     module: &str,
     name: &str,
     params: &[ValType],
     results: &[ValType],
     i32_arg: i32,
+    in_allocator: bool,
 ) -> String {
     let ty = |t: &ValType| match t {
         ValType::I32 => "i32",
@@ -28,7 +32,16 @@ fn module_calling(
             ValType::I64 => "(i64.const -1)".to_string(),
         })
         .collect();
-    let drops = "drop ".repeat(results.len());
+    let call = format!(
+        "(call $h {})\n    {}",
+        args.join(" "),
+        "drop ".repeat(results.len())
+    );
+    let (in_realloc, in_invoke) = if in_allocator {
+        (call.as_str(), "")
+    } else {
+        ("", call.as_str())
+    };
     format!(
         r#"(module
   (import "{module}" "{name}" (func $h (param {}) (result {})))
@@ -36,16 +49,15 @@ fn module_calling(
   (global $heap (mut i32) (i32.const 4096))
   (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
     (local $p i32)
+    {in_realloc}
     (local.set $p (global.get $heap))
     (global.set $heap (i32.add (global.get $heap) (local.get 3)))
     (local.get $p))
   (func (export "invoke") (param i32 i32 i32 i32) (result i32)
-    (call $h {})
-    {drops}
+    {in_invoke}
     (i32.const 0)))"#,
         params_decl.join(" "),
         results_decl.join(" "),
-        args.join(" ")
     )
 }
 
@@ -69,6 +81,7 @@ fn every_host_function_survives_hostile_arguments() {
                 import.params,
                 import.results,
                 arg,
+                false,
             );
             let wasm = wat::parse_str(&wat).expect("generated wat parses");
             let what = format!("{}#{} with {arg}", import.module, import.name);
@@ -120,6 +133,7 @@ fn out_of_bounds_pointers_are_refused_by_every_memory_reading_host_function() {
             import.params,
             import.results,
             -16,
+            false,
         );
         let outcome = run(
             &wat::parse_str(&wat).unwrap(),
@@ -184,42 +198,15 @@ fn element_segments_and_tables_are_bounded() {
 #[test]
 fn an_allocator_that_calls_the_host_is_refused_whichever_function_it_calls() {
     for import in IMPORTS {
-        let ty = |t: &ValType| match t {
-            ValType::I32 => "i32",
-            ValType::I64 => "i64",
-        };
-        let params: Vec<&str> = import.params.iter().map(ty).collect();
-        let results: Vec<&str> = import.results.iter().map(ty).collect();
-        let args: Vec<&str> = import
-            .params
-            .iter()
-            .map(|t| match t {
-                ValType::I32 => "(i32.const 0)",
-                ValType::I64 => "(i64.const 0)",
-            })
-            .collect();
         // The host allocates in the contract to hand it the method name: the allocator then
         // calls the host function, which must be refused before it does anything.
-        let wat = format!(
-            r#"(module
-  (import "{}" "{}" (func $h (param {}) (result {})))
-  (memory (export "memory") 1)
-  (global $heap (mut i32) (i32.const 4096))
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-    (local $p i32)
-    (call $h {})
-    {}
-    (local.set $p (global.get $heap))
-    (global.set $heap (i32.add (global.get $heap) (local.get 3)))
-    (local.get $p))
-  (func (export "invoke") (param i32 i32 i32 i32) (result i32)
-    (i32.const 0)))"#,
+        let wat = module_calling(
             import.module,
             import.name,
-            params.join(" "),
-            results.join(" "),
-            args.join(" "),
-            "drop ".repeat(results.len()),
+            import.params,
+            import.results,
+            0,
+            true,
         );
         let wasm = wat::parse_str(&wat).unwrap();
         let what = format!("{}#{}", import.module, import.name);

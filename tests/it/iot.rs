@@ -976,6 +976,15 @@ fn on_a_consortium_chain_a_registered_device_sends_its_readings_and_calls_and_no
 
 /// Uploads and instantiates `name` (built from tests/contracts) with `new()`; its address.
 fn deploy(net: &mut Net, key: &Keypair, name: &str) -> Address {
+    deploy_with(net, key, name, Some("new"))
+}
+
+/// The probe, which has no init.
+fn deploy_probe(net: &mut Net, key: &Keypair) -> Address {
+    deploy_with(net, key, "probe", None)
+}
+
+fn deploy_with(net: &mut Net, key: &Keypair, name: &str, init: Option<&str>) -> Address {
     let code = bot_tests::wasm(name);
     let hash = bot_engine::CodeHash::of(&code).0;
     // Uploading pays by the byte: what the code's size asks for, and some.
@@ -986,7 +995,7 @@ fn deploy(net: &mut Net, key: &Keypair, name: &str) -> Address {
         TxKind::Instantiate {
             code: hash,
             salt: name.as_bytes().to_vec(),
-            init: Some("new".into()),
+            init: init.map(str::to_string),
             args: Vec::new(),
         },
     );
@@ -1412,22 +1421,48 @@ fn a_timeout_whose_callback_does_not_fit_the_block_lets_smaller_ones_go_first() 
     ));
 }
 
-/// Uploads and instantiates the probe (a contract without init).
-fn deploy_probe(net: &mut Net, key: &Keypair) -> Address {
-    let code = bot_tests::wasm("probe");
-    let hash = bot_engine::CodeHash::of(&code).0;
-    let gas = (code.len() as u64 + 4096) * bot_chain::Params::default().upload_byte_gas;
-    let upload = net.tx_with_gas(key, TxKind::Upload { wasm: code }, gas);
-    let instantiate = net.tx(
-        key,
-        TxKind::Instantiate {
-            code: hash,
-            salt: b"probe".to_vec(),
-            init: None,
-            args: Vec::new(),
-        },
-    );
-    let receipts = net.block(vec![upload, instantiate]);
-    assert!(receipts.iter().all(Receipt::is_ok), "{receipts:?}");
-    receipts[1].contract.expect("instantiated")
+#[test]
+fn a_filtered_list_reads_a_bounded_number_of_entries_and_says_where_to_go_on() {
+    let mut net = Net::open();
+    let owner = Keypair::dev("dev0");
+    let mut kinds = Vec::new();
+    for i in 0..7 {
+        let signer = DeviceSigner::dev(KeyType::Secp256k1, &format!("d{i}"));
+        let mut op = register(&owner.address(), &signer, None, None);
+        let kind = if i % 3 == 0 { "valve" } else { "thermometer" };
+        if let IotTx::RegisterDevice { kind: k, .. } = &mut op {
+            *k = kind.into();
+        }
+        net.ok(&owner, op);
+        kinds.push((signer.public().device_id(), kind));
+    }
+    let mut valves: Vec<Address> = kinds
+        .iter()
+        .filter(|(_, k)| *k == "valve")
+        .map(|(id, _)| *id)
+        .collect();
+    valves.sort();
+    let view = net.a.chain.view().unwrap();
+    let filter = DeviceFilter {
+        kind: Some("valve"),
+        ..Default::default()
+    };
+    // Two index entries per call: every call does bounded work, and the cursors reach all.
+    let (mut found, mut after, mut calls) = (Vec::new(), None, 0);
+    loop {
+        let page = view.devices(filter, after.as_ref(), 10, 2).unwrap();
+        assert!(page.scanned <= 2);
+        calls += 1;
+        found.extend(page.items.iter().map(|d| d.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(found, valves);
+    assert!(calls >= 4, "{calls} calls for 7 entries read 2 at a time");
+    // Without a budget to speak of, one call lists them all.
+    let all = view.devices(filter, None, 10, 1_000).unwrap();
+    assert_eq!(all.items.len(), 3);
+    assert_eq!(all.next, None);
 }

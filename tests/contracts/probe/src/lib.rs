@@ -194,6 +194,13 @@ impl bot_sdk::Contract for Probe {
                     i = std::hint::black_box(i.wrapping_add(1));
                 }
             }
+            "spin" => {
+                // A loop that writes nothing: runs in a query until its gas ends.
+                let mut i: u64 = 0;
+                loop {
+                    i = std::hint::black_box(i.wrapping_add(1));
+                }
+            }
             "recurse" => {
                 let n: u64 = args(&input)?;
                 ok(&recurse(n))
