@@ -414,10 +414,11 @@ fn hostile_round_vote(height: u64) -> Vec<u8> {
     b
 }
 
-/// A complete proposal stream for `height` (Init with round [`HOSTILE_ROUND`], a data part,
-/// Fin), as the node's codec puts it on the proposal-parts topic: one message per part.
-fn hostile_round_stream(height: u64) -> Vec<Vec<u8>> {
-    let stream_id = [b"hostile".as_slice(), &height.to_be_bytes()].concat();
+/// A complete proposal stream (Init naming `proposer` at `height` and `round`, a data part that
+/// is no block, a Fin whose signature is no one's), as the node's codec puts it on the
+/// proposal-parts topic: one message per part.
+fn proposal_stream(tag: &str, height: u64, round: i64, proposer: [u8; 20]) -> Vec<Vec<u8>> {
+    let stream_id = [tag.as_bytes(), &height.to_be_bytes()].concat();
     let message = |sequence: u64, part: Option<Vec<u8>>| {
         let mut b = (stream_id.len() as u32).to_le_bytes().to_vec();
         b.extend(&stream_id);
@@ -433,9 +434,9 @@ fn hostile_round_stream(height: u64) -> Vec<Vec<u8>> {
     };
     let mut init = vec![0u8]; // ProposalPart::Init
     init.extend(height.to_le_bytes());
-    init.extend(HOSTILE_ROUND.to_le_bytes());
+    init.extend(round.to_le_bytes());
     init.extend((-1i64).to_le_bytes());
-    init.extend([0u8; 20]);
+    init.extend(proposer);
     let mut data = vec![1u8]; // ProposalPart::Data
     data.extend(4u32.to_le_bytes());
     data.extend(b"junk");
@@ -531,8 +532,28 @@ fn a_hostile_peer_gossiping_garbage_is_refused_and_the_node_keeps_committing() {
     let now = height(&devnet.rpcs[0]);
     consensus_garbage.push((consensus[0].clone(), hostile_round_vote(now + 1)));
     for h in now..now + 12 {
-        for part in hostile_round_stream(h) {
+        for part in proposal_stream("hostile", h, HOSTILE_ROUND, [0; 20]) {
             consensus_garbage.push((consensus[1].clone(), part));
+        }
+    }
+    // Well-formed streams that reach consensus, none of them the proposer's: a stranger
+    // naming itself proposer, and streams naming the validator that leads but signed by no
+    // one, for this height, the next ones and heights far ahead. Each is refused and counted,
+    // none is kept to push out the proposer's.
+    let leader: bot_engine::Address = rpc.status().unwrap()["validator"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The hostile-round streams' Init never decodes, but their other parts do: without an
+    // Init they wait for it until the same peer's newer streams push them out, refused too.
+    let mut forged_streams = 12;
+    for h in now..now + 24 {
+        for (tag, proposer) in [("stranger", [9u8; 20]), ("forger", leader.0)] {
+            for part in proposal_stream(tag, h, 0, proposer) {
+                consensus_garbage.push((consensus[1].clone(), part));
+            }
+            forged_streams += 1;
         }
     }
 
@@ -565,6 +586,20 @@ fn a_hostile_peer_gossiping_garbage_is_refused_and_the_node_keeps_committing() {
     });
     let rejected = rpc.status().unwrap()["gossip_rejected"].as_u64().unwrap();
     assert_eq!(rejected, bad.len() as u64 + 1, "{rejected} refused");
+    // Streams that did not decode never reach consensus; every forged one that did is refused.
+    wait_for(
+        "the forged streams refused",
+        Duration::from_secs(30),
+        || {
+            rpc.status().unwrap()["proposal_streams_refused"]
+                .as_u64()
+                .unwrap()
+                >= forged_streams
+        },
+    );
+    // Each once: the parts that follow a refused Init are ignored, not refused again.
+    let refused = rpc.status().unwrap()["proposal_streams_refused"].as_u64();
+    assert_eq!(refused, Some(forged_streams), "streams refused");
     let h = height(&devnet.rpcs[0]);
     wait_for("blocks after the garbage", Duration::from_secs(60), || {
         height(&devnet.rpcs[0]) >= h + 2

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bot_chain::{Block, Chain, ChainError, Executed, Hash};
@@ -87,6 +88,9 @@ pub struct App {
     /// proposer of their round.
     early: Vec<Assembled>,
     height: Height,
+    /// Proposal streams refused (a wrong proposer, height, size or signature, or pushed out
+    /// by the same publisher's newer ones): `bot_status` shows it.
+    refused_streams: Arc<AtomicU64>,
 }
 
 #[derive(Default)]
@@ -95,6 +99,9 @@ struct Stream {
     fin_at: Option<u64>,
     bytes: usize,
     opened: u64,
+    /// Refused: its later parts are ignored, and it holds one of its publisher's places until
+    /// pushed out.
+    refused: bool,
 }
 
 struct Assembled {
@@ -177,7 +184,17 @@ impl App {
             opened: 0,
             early: Vec::new(),
             height: Height(0),
+            refused_streams: Arc::default(),
         })
+    }
+
+    /// The count of proposal streams refused, for the node's status.
+    pub fn refused_streams(&self) -> Arc<AtomicU64> {
+        self.refused_streams.clone()
+    }
+
+    fn refuse_stream(&self) {
+        self.refused_streams.fetch_add(1, Ordering::Relaxed);
     }
 
     fn params(&self) -> HeightParams<BotContext> {
@@ -533,10 +550,20 @@ impl App {
         let max_bytes = self.chain.params().max_block_bytes + STREAM_OVERHEAD_BYTES;
         let drop_stream = |app: &mut App, why: &str| {
             debug!(publisher = %publisher, "dropping a proposal stream: {why}");
-            app.streams.remove(&key);
+            app.refuse_stream();
+            if let Some(stream) = app.streams.get_mut(&key) {
+                *stream = Stream {
+                    opened: stream.opened,
+                    refused: true,
+                    ..Stream::default()
+                };
+            }
             None
         };
         let stream = self.streams.get_mut(&key)?;
+        if stream.refused {
+            return None;
+        }
         match msg.content {
             StreamContent::Fin => stream.fin_at = Some(msg.sequence),
             StreamContent::Data(part) => {
@@ -565,6 +592,7 @@ impl App {
         let mut parts = stream.parts.into_values();
         let Some(ProposalPart::Init(init)) = parts.next() else {
             warn!(publisher = %publisher, "proposal stream does not start with Init");
+            self.refuse_stream();
             return None;
         };
         let mut block = Vec::new();
@@ -575,15 +603,17 @@ impl App {
                 (ProposalPart::Fin(f), None) => fin = Some(f),
                 _ => {
                     warn!(publisher = %publisher, "malformed proposal stream");
+                    self.refuse_stream();
                     return None;
                 }
             }
         }
-        Some(Assembled {
-            init,
-            block,
-            fin: fin?,
-        })
+        let Some(fin) = fin else {
+            warn!(publisher = %publisher, "proposal stream without Fin");
+            self.refuse_stream();
+            return None;
+        };
+        Some(Assembled { init, block, fin })
     }
 
     /// Whether a stream's `Init` is worth buffering: a height not yet decided nor too far
@@ -632,8 +662,10 @@ impl App {
         };
         if let Some(peer) = victim
             && let Some((_, _, id)) = per_peer.remove(&peer)
+            && let Some(stream) = self.streams.remove(&(peer, id))
+            && !stream.refused
         {
-            self.streams.remove(&(peer, id));
+            self.refuse_stream();
         }
     }
 
@@ -641,6 +673,7 @@ impl App {
     /// round (so no one else can fill the buffer) and there is room.
     fn keep_early(&mut self, a: Assembled) {
         let Ok(block) = Block::from_bytes(&a.block) else {
+            self.refuse_stream();
             return;
         };
         let expected = self
@@ -655,6 +688,7 @@ impl App {
         );
         if !signing::verify(&digest, &a.fin.signature, &expected.public_key) {
             warn!(height = %a.init.height, round = %a.init.round, "early proposal stream signature is not the proposer's");
+            self.refuse_stream();
             return;
         }
         let same = |e: &Assembled| e.init.height == a.init.height && e.init.round == a.init.round;
@@ -673,10 +707,12 @@ impl App {
         let expected = self.ctx.select_proposer(&self.validators, height, round);
         if expected.address != a.init.proposer {
             warn!(%height, %round, proposer = %a.init.proposer, "proposal from a validator that does not lead this round");
+            self.refuse_stream();
             return Ok(None);
         }
         let Ok(block) = Block::from_bytes(&a.block) else {
             warn!(%height, %round, "proposal's block does not decode");
+            self.refuse_stream();
             return Ok(None);
         };
         let id = BlockId(block.hash());
@@ -689,6 +725,7 @@ impl App {
         );
         if !signing::verify(&digest, &a.fin.signature, &expected.public_key) {
             warn!(%height, %round, "proposal stream signature is not the proposer's");
+            self.refuse_stream();
             return Ok(None);
         }
         let validity = if self.executed.iter().any(|(known, _)| *known == id) {
@@ -965,13 +1002,24 @@ mod tests {
                     .is_none()
             );
         }
-        assert!(app.streams.is_empty(), "nothing of them is kept");
+        assert!(
+            app.streams
+                .values()
+                .all(|s| s.refused && s.parts.is_empty()),
+            "nothing of them is kept"
+        );
+        assert_eq!(app.refused_streams.load(Ordering::Relaxed), 3);
+        // What follows a refused Init is ignored, and not refused again.
+        let data = ProposalPart::Data(vec![0; 8]);
+        assert!(app.received_part(peer, part(1, 1, Some(data))).is_none());
+        assert!(app.streams.values().all(|s| s.parts.is_empty()));
+        assert_eq!(app.refused_streams.load(Ordering::Relaxed), 3);
         // The leader's Init is kept, waiting for the rest.
         assert!(
             app.received_part(peer, part(4, 0, Some(init(1, 0, leader))))
                 .is_none()
         );
-        assert_eq!(app.streams.len(), 1);
+        assert_eq!(app.streams.values().filter(|s| !s.refused).count(), 1);
     }
 
     #[test]

@@ -212,26 +212,10 @@ pub async fn start(home: &Home) -> eyre::Result<Running> {
             }))
             .collect::<Vec<_>>()
     );
-    let (rpc_addr, rpc_handle) = rpc::serve(
-        config.rpc_listen,
-        RpcState {
-            chain: chain.clone(),
-            mempool: mempool.clone(),
-            gossip: Some(gossip),
-            events: events.clone(),
-            validator: is_validator.then_some(key.address()),
-            validators: validators_json,
-            runs: Lane::new("rpc", config.rpc.max_concurrent_runs)?,
-            limits: config.rpc.clone(),
-        },
-    )
-    .await?;
-    info!(rpc = %rpc_addr, "JSON-RPC (HTTP and WebSocket) listening");
-
     let app = App::new(
         chain.clone(),
-        mempool,
-        events,
+        mempool.clone(),
+        events.clone(),
         signer,
         address,
         validators,
@@ -249,6 +233,23 @@ pub async fn start(home: &Home) -> eyre::Result<Running> {
             },
         },
     )?;
+    let (rpc_addr, rpc_handle) = rpc::serve(
+        config.rpc_listen,
+        RpcState {
+            chain: chain.clone(),
+            mempool: mempool.clone(),
+            gossip: Some(gossip),
+            events: events.clone(),
+            validator: is_validator.then_some(key.address()),
+            validators: validators_json,
+            runs: Lane::new("rpc", config.rpc.max_concurrent_runs)?,
+            limits: config.rpc.clone(),
+            refused_streams: app.refused_streams(),
+        },
+    )
+    .await?;
+    info!(rpc = %rpc_addr, "JSON-RPC (HTTP and WebSocket) listening");
+
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let result = tokio::select! {

@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bot_chain::{Block, Chain, ChainError, Receipt, SignedTx, TxKind};
 use bot_engine::Address;
@@ -40,6 +41,8 @@ pub struct RpcState {
     /// Where queries and simulations run: a few at a time, never on consensus's thread.
     pub runs: Lane,
     pub limits: RpcConfig,
+    /// Proposal streams consensus refused (counted by the app).
+    pub refused_streams: Arc<AtomicU64>,
 }
 
 fn err(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
@@ -222,6 +225,7 @@ fn status(s: &RpcState) -> RpcResult {
         "peers": s.gossip.as_ref().map_or(0, |g| g.peers()),
         "mempool": s.mempool.len(),
         "gossip_rejected": s.gossip.as_ref().map_or(0, |g| g.rejected()),
+        "proposal_streams_refused": s.refused_streams.load(Ordering::Relaxed),
         "equivocations": crate::app::evidence_count(&s.chain).map_err(node)?,
         "validator": s.validator.map(|a| a.to_string()),
     }))
