@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use bot_engine::COST_TABLE_VERSION;
-use bot_sandbox::Receipt;
+use bot_sandbox_engine::Receipt;
 use serde_json::{Value, json};
 
 use crate::run::{Run, RunArgs};

@@ -17,4 +17,5 @@ pub mod gateway_sim;
 pub mod iot_cmds;
 pub mod new;
 pub mod run;
+pub mod sandbox_server;
 pub mod watch;

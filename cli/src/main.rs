@@ -73,6 +73,12 @@ enum Command {
         #[arg(long, value_enum, default_value = "cranelift")]
         compiler: CompilerArg,
     },
+    /// Serve the engine to a contract project's tests: the `bot-sandbox` crate starts this
+    /// and sends one JSON request per line on stdin (so projects never compile the engine).
+    Sandbox {
+        #[arg(long, value_enum, default_value = "cranelift")]
+        compiler: CompilerArg,
+    },
     /// Start a local devnet of N validators on loopback (resumes from disk), until Ctrl-C.
     Devnet {
         /// How many validators (default 1 for a new devnet).
@@ -317,6 +323,15 @@ enum KeysCommand {
 enum CompilerArg {
     Cranelift,
     Singlepass,
+}
+
+impl From<CompilerArg> for bot_engine::Compiler {
+    fn from(c: CompilerArg) -> bot_engine::Compiler {
+        match c {
+            CompilerArg::Cranelift => bot_engine::Compiler::Cranelift,
+            CompilerArg::Singlepass => bot_engine::Compiler::Singlepass,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -670,15 +685,13 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             compiler,
         } => run_contract(
             cli.json,
-            method.run_args(
-                file,
-                *gas_limit,
-                match compiler {
-                    CompilerArg::Cranelift => bot_engine::Compiler::Cranelift,
-                    CompilerArg::Singlepass => bot_engine::Compiler::Singlepass,
-                },
-            ),
+            method.run_args(file, *gas_limit, (*compiler).into()),
         ),
+        Command::Sandbox { compiler } => {
+            let stdin = std::io::stdin().lock();
+            cargo_bot::sandbox_server::serve((*compiler).into(), stdin, std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -111,5 +111,25 @@ pub fn new_project(name: &str, template: &str, parent: &Path) -> Result<PathBuf>
         std::fs::copy(&lock, project.join("Cargo.lock"))
             .with_context(|| format!("copying {} into the project", lock.display()))?;
     }
+    write_sandbox_config(&project)?;
     Ok(project)
+}
+
+/// Points the project's wasm tests (`bot-sandbox`) at this `cargo-bot`, whose engine runs
+/// them: `.cargo/config.toml` sets `BOT_SANDBOX_BIN` unless the environment already does.
+fn write_sandbox_config(project: &Path) -> Result<()> {
+    let exe = std::env::current_exe().context("finding this cargo-bot")?;
+    let dir = project.join(".cargo");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    // A JSON string is a TOML basic string: the path's quotes and backslashes are escaped.
+    let config = format!(
+        "# The cargo-bot whose engine runs tests/wasm.rs (through bot-sandbox); set {var} to use\n\
+         # another, or remove this to use the cargo-bot on PATH.\n\
+         [env]\n\
+         {var} = {{ value = {exe}, force = false }}\n",
+        var = bot_sandbox::SANDBOX_BIN_VAR,
+        exe = serde_json::to_string(&exe.display().to_string())?,
+    );
+    let file = dir.join("config.toml");
+    std::fs::write(&file, config).with_context(|| format!("writing {}", file.display()))
 }

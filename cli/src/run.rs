@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use bot_sandbox::{Address, Compiler, Receipt, Sandbox};
+use bot_sandbox_engine::{Address, Compiler, Receipt, Sandbox};
 
 /// What `cargo bot run` was asked to do.
 pub struct RunArgs {
@@ -30,7 +30,7 @@ pub struct Run {
 /// Where `cargo bot run` deploys: the same address every run, so `--state` keeps its storage
 /// across rebuilds of the contract (as an upgrade would).
 pub fn run_address() -> Address {
-    bot_sandbox::account("cargo-bot-run/contract")
+    bot_sandbox_engine::account("cargo-bot-run/contract")
 }
 
 /// An address as `0x` + 40 hex digits, or a name turned into a test account (`alice`).
@@ -44,7 +44,7 @@ pub fn parse_address(text: &str) -> Result<Address> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        Ok(bot_sandbox::account(text))
+        Ok(bot_sandbox_engine::account(text))
     } else {
         bail!("--caller {text}: write an address (0x and 40 hex digits) or a name such as `alice`")
     }

@@ -1,12 +1,12 @@
-//! Run compiled contracts on the real engine, with gas, over local in-memory state: the
-//! harness contract authors use from `cargo test` (the native mock in `bot_sdk::testing` has no
-//! gas; this has the chain's), and the engine behind `cargo bot run`.
+//! Compiled contracts on the real engine, with gas, over local in-memory state: the engine
+//! behind `cargo bot run` and behind `cargo bot sandbox`, the server a contract project's
+//! tests talk to through the `bot-sandbox` crate (so a project never compiles the engine).
 //!
 //! ```no_run
-//! use bot_sandbox::{Sandbox, project_wasm};
+//! use bot_sandbox_engine::Sandbox;
 //! use serde_json::json;
 //!
-//! let wasm = project_wasm(env!("CARGO_MANIFEST_DIR")); // builds this project for wasm32
+//! let wasm = std::fs::read("counter.wasm").unwrap();
 //! let mut chain = Sandbox::new();
 //! let counter = chain.deploy(&wasm).unwrap();
 //! chain.call_json(counter, "new", json!({"start": 5})).unwrap();
@@ -16,8 +16,8 @@
 //! ```
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, anyhow, bail};
 use bot_abi::ContractAbi;
@@ -384,33 +384,4 @@ fn tx_hash(block: &BlockContext, method: &str, args: &[u8]) -> [u8; 32] {
     h.update(method.as_bytes());
     h.update(args);
     h.finalize().into()
-}
-
-/// Builds the contract project at `dir` for wasm32 (once per test process) and returns the
-/// stripped wasm of its contract. For a contract's `tests/`: `project_wasm(env!("CARGO_MANIFEST_DIR"))`.
-/// Builds into `dir/target/bot-wasm`, apart from the running `cargo test`'s own target dir.
-pub fn project_wasm(dir: impl AsRef<Path>) -> Vec<u8> {
-    /// Project folders already built in this process, with their wasm.
-    type Built = Vec<(PathBuf, Vec<u8>)>;
-    static BUILT: OnceLock<Mutex<Built>> = OnceLock::new();
-    let dir = dir.as_ref().to_path_buf();
-    let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
-    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, wasm)) = built.iter().find(|(d, _)| *d == dir) {
-        return wasm.clone();
-    }
-    let target = dir.join("target").join("bot-wasm");
-    let contracts = bot_build::build_project(&dir, Some(&target))
-        .unwrap_or_else(|e| panic!("building the contract in {}: {e:#}", dir.display()));
-    let [contract] = contracts.as_slice() else {
-        panic!(
-            "{} builds {} contracts; use bot_build::build_project to pick one",
-            dir.display(),
-            contracts.len()
-        );
-    };
-    let wasm = std::fs::read(&contract.wasm)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", contract.wasm.display()));
-    built.push((dir, wasm.clone()));
-    wasm
 }
