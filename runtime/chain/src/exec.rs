@@ -1,13 +1,13 @@
 //! Executing transactions in order against committed state plus the block's earlier writes.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::ops::Bound;
 use std::sync::{Arc, RwLock};
 
 use bot_engine::iot::{CommandReply, DeviceInfo, GrantInfo, ReadingInfo, ReplyStatus, ServiceInfo};
 use bot_engine::{
     Address, BlockContext, CallRequest, CodeHash, Engine, Entries, Failure, FailureKind, Host,
-    HostError, KeyRange, Order, Outcome,
+    HostError, HostScan, KeyRange, Order, Outcome,
 };
 use bot_state::{Changes, Snapshot};
 use sha2::{Digest, Sha256};
@@ -69,6 +69,9 @@ impl Pending {
         }
     }
 }
+
+/// A pending write as a scan walks it: the key and its value (`None`: removed).
+type Change<'a> = (&'a Vec<u8>, &'a Option<Vec<u8>>);
 
 fn host_error(e: bot_state::StateError) -> HostError {
     HostError(e.to_string())
@@ -162,35 +165,97 @@ impl BlockView {
         descending: bool,
         limit: usize,
     ) -> Result<Entries, ChainError> {
+        Ok(self
+            .scan_walk(start, end, descending, limit, u64::MAX)?
+            .entries)
+    }
+
+    /// [`BlockView::scan_keys`], stepping over at most `max_walk` entries: the block's pending
+    /// writes in the way (removals included) and the committed entries read, each counted in
+    /// [`HostScan::walked`]. Committed state is read a page at a time, as the merge needs it.
+    pub fn scan_walk(
+        &self,
+        start: Vec<u8>,
+        end: Option<Vec<u8>>,
+        descending: bool,
+        limit: usize,
+        max_walk: u64,
+    ) -> Result<HostScan, ChainError> {
+        let mut scan = HostScan::default();
         if limit == 0 || end.as_ref().is_some_and(|e| *e <= start) {
-            return Ok(Vec::new());
+            return Ok(scan);
         }
-        let bounds = || {
-            (
-                Bound::Included(start.as_slice()),
-                end.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
-            )
-        };
         let pending = self.pending();
-        let overlay: Vec<(&Vec<u8>, &Option<Vec<u8>>)> =
-            pending.changes.range::<[u8], _>(bounds()).collect();
-        // Pending deletions can hide committed entries: read enough to fill `limit` anyway.
-        let (from, to) = bounds();
-        let base = self
-            .base
-            .scan(from, to, descending, limit.saturating_add(overlay.len()))?;
-        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
-        for (k, v) in overlay {
-            match v {
-                Some(v) => merged.insert(k.clone(), v.clone()),
-                None => merged.remove(k),
-            };
-        }
-        Ok(if descending {
-            merged.into_iter().rev().take(limit).collect()
+        let bounds = (
+            Bound::Included(start.as_slice()),
+            end.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
+        );
+        let in_range = pending.changes.range::<[u8], _>(bounds);
+        let changes: Box<dyn Iterator<Item = Change<'_>>> = if descending {
+            Box::new(in_range.rev())
         } else {
-            merged.into_iter().take(limit).collect()
-        })
+            Box::new(in_range)
+        };
+        let mut changes = changes.peekable();
+        // What of the committed range is left to read, and what was read but not merged yet.
+        let (mut low, mut high) = (start, end);
+        let mut read: VecDeque<(Vec<u8>, Vec<u8>)> = VecDeque::new();
+        let mut read_all = false;
+        let mut page = limit;
+        while scan.entries.len() < limit {
+            if read.is_empty() && !read_all {
+                let n = usize::try_from(max_walk - scan.walked)
+                    .unwrap_or(usize::MAX)
+                    .min(page);
+                if n == 0 {
+                    scan.cut = true;
+                    break;
+                }
+                let upper = high.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+                let got = self
+                    .base
+                    .scan(Bound::Included(low.as_slice()), upper, descending, n)?;
+                scan.walked += got.len() as u64;
+                read_all = got.len() < n;
+                match got.last() {
+                    Some((last, _)) if descending => high = Some(last.clone()),
+                    Some((last, _)) => {
+                        low = last.clone();
+                        low.push(0);
+                    }
+                    None => {}
+                }
+                page = page.saturating_mul(2);
+                read.extend(got);
+            }
+            let next_read = read.front().map(|(k, _)| k.as_slice());
+            let take_change = match (changes.peek(), next_read) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((k, _)), Some(r)) if descending => k.as_slice() >= r,
+                (Some((k, _)), Some(r)) => k.as_slice() <= r,
+            };
+            if !take_change {
+                scan.entries.extend(read.pop_front());
+                continue;
+            }
+            if scan.walked >= max_walk {
+                scan.cut = true;
+                break;
+            }
+            let Some((key, value)) = changes.next() else {
+                break;
+            };
+            scan.walked += 1;
+            if read.front().is_some_and(|(k, _)| k == key) {
+                read.pop_front();
+            }
+            if let Some(value) = value {
+                scan.entries.push((key.clone(), value.clone()));
+            }
+        }
+        Ok(scan)
     }
 
     /// Every entry whose key starts with `prefix`, from `after` (exclusive) on, up to `limit`.
@@ -231,24 +296,28 @@ impl Host for BlockView {
         range: &KeyRange,
         order: Order,
         limit: usize,
-    ) -> Result<Entries, HostError> {
+        max_walk: u64,
+    ) -> Result<HostScan, HostError> {
         if range.is_empty() || limit == 0 {
-            return Ok(Vec::new());
+            return Ok(HostScan::default());
         }
         let prefix = layout::storage_prefix(contract);
         let within = |k: &Option<Vec<u8>>| k.as_ref().map(|k| layout::storage(contract, k));
         // The contract's keys, narrowed to `range`: bounds of the global key space.
         let global = KeyRange::with_prefix(&prefix, within(&range.start), within(&range.end));
-        let merged = self
-            .scan_keys(
+        let mut scan = self
+            .scan_walk(
                 global.start.unwrap_or_default(),
                 global.end,
                 order == Order::Descending,
                 limit,
+                max_walk,
             )
             .map_err(|e| HostError(e.to_string()))?;
-        let strip = |(k, v): (Vec<u8>, Vec<u8>)| (k[prefix.len()..].to_vec(), v);
-        Ok(merged.into_iter().map(strip).collect())
+        for (k, _) in &mut scan.entries {
+            k.drain(..prefix.len());
+        }
+        Ok(scan)
     }
 
     fn contract_code(&self, contract: &Address) -> Result<Option<CodeHash>, HostError> {
@@ -899,6 +968,8 @@ pub fn timeout_hash(id: u64) -> Hash {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use bot_state::{BlockRecord, StateDb};
 
@@ -921,8 +992,9 @@ mod tests {
         view.write(layout::storage(&me, b"a4"), Some(b"new".to_vec()));
         view.write(layout::storage(&me, b"a1"), Some(b"changed".to_vec()));
         let keys = |range: KeyRange, order, limit| -> Vec<(String, String)> {
-            view.scan(&me, &range, order, limit)
+            view.scan(&me, &range, order, limit, u64::MAX)
                 .unwrap()
+                .entries
                 .into_iter()
                 .map(|(k, v)| (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap()))
                 .collect()
@@ -944,5 +1016,112 @@ mod tests {
         view.rollback(mark);
         assert_eq!(keys(a, Order::Ascending, 10).len(), 3);
         assert_eq!(view.get(&other, b"a0").unwrap(), Some(b"x".to_vec()));
+    }
+    /// A tiny deterministic generator, so the cases are the same on every run.
+    fn lcg(seed: &mut u64) -> u64 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        *seed >> 33
+    }
+
+    #[test]
+    fn scans_agree_with_a_plain_merge_over_many_random_states() {
+        let me = Address([7; 20]);
+        let key = |n: u64| format!("k{:03}", n % 60).into_bytes();
+        for case in 0..40u64 {
+            let mut seed = case;
+            let dir = tempfile::tempdir().unwrap();
+            let db = StateDb::open(&dir.path().join("s.redb")).unwrap();
+            let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+            let mut base = Changes::new();
+            for _ in 0..lcg(&mut seed) % 50 {
+                let k = key(lcg(&mut seed));
+                model.insert(k.clone(), b"c".to_vec());
+                base.insert(layout::storage(&me, &k), Some(b"c".to_vec()));
+            }
+            let prepared = db.prepare(0, base).unwrap();
+            db.commit(prepared, &BlockRecord::default()).unwrap();
+            let view = BlockView::new(db.snapshot().unwrap());
+            for _ in 0..lcg(&mut seed) % 50 {
+                let k = key(lcg(&mut seed));
+                if lcg(&mut seed).is_multiple_of(2) {
+                    model.remove(&k);
+                    view.write(layout::storage(&me, &k), None);
+                } else {
+                    model.insert(k.clone(), b"p".to_vec());
+                    view.write(layout::storage(&me, &k), Some(b"p".to_vec()));
+                }
+            }
+            for _ in 0..8 {
+                let (a, b) = (key(lcg(&mut seed)), key(lcg(&mut seed)));
+                let range = KeyRange {
+                    start: Some(a.clone().min(b.clone())),
+                    end: Some(a.max(b)),
+                };
+                let limit = (lcg(&mut seed) % 12) as usize;
+                let descending = lcg(&mut seed).is_multiple_of(2);
+                let order = if descending {
+                    Order::Descending
+                } else {
+                    Order::Ascending
+                };
+                let in_range = model.iter().filter(|(k, _)| range.contains(k));
+                let expected: Entries = if descending {
+                    in_range
+                        .rev()
+                        .take(limit)
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                } else {
+                    in_range
+                        .take(limit)
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                };
+                let scan = view.scan(&me, &range, order, limit, u64::MAX).unwrap();
+                assert_eq!(
+                    scan.entries, expected,
+                    "case {case}: {range:?} {order:?} {limit}"
+                );
+                assert!(!scan.cut);
+            }
+        }
+    }
+
+    #[test]
+    fn a_scan_counts_every_entry_it_steps_over_and_stops_where_it_may() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = StateDb::open(&dir.path().join("s.redb")).unwrap();
+        let me = Address([7; 20]);
+        let key = |n: u32| format!("k{n:03}").into_bytes();
+        let mut base = Changes::new();
+        for n in 0..100 {
+            base.insert(layout::storage(&me, &key(n)), Some(vec![1; 8]));
+        }
+        let prepared = db.prepare(0, base).unwrap();
+        db.commit(prepared, &BlockRecord::default()).unwrap();
+        let view = BlockView::new(db.snapshot().unwrap());
+        // An earlier transaction of the block removed the first half.
+        for n in 0..50 {
+            view.write(layout::storage(&me, &key(n)), None);
+        }
+        let all = KeyRange::with_prefix(b"k", None, None);
+        let scan = view.scan(&me, &all, Order::Ascending, 1, u64::MAX).unwrap();
+        assert_eq!(scan.entries, vec![(key(50), vec![1; 8])]);
+        // 50 removals stepped over, and the committed entries read in pages of 1, 2, 4, .. 32
+        // until one was not removed: what the engine charges for.
+        assert_eq!(scan.walked, 50 + 63);
+        assert!(!scan.cut);
+        let bounded = view.scan(&me, &all, Order::Ascending, 1, 40).unwrap();
+        assert!(bounded.cut && bounded.entries.is_empty(), "{bounded:?}");
+        assert!(bounded.walked <= 40, "{}", bounded.walked);
+        // Nothing in the way: the walk is the page.
+        let tail = KeyRange::with_prefix(b"k", Some(key(90)), None);
+        let scan = view
+            .scan(&me, &tail, Order::Descending, 3, u64::MAX)
+            .unwrap();
+        assert_eq!(scan.walked, 3);
+        assert_eq!(scan.entries[0].0, key(99));
     }
 }

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use wasmparser::Operator;
 
 /// Bumped on every change to [`COSTS`].
-pub const COST_TABLE_VERSION: u32 = 5;
+pub const COST_TABLE_VERSION: u32 = 6;
 
 /// A host function's price: a base fee plus a fee per byte it reads from or writes to the
 /// contract, or stores.
@@ -77,8 +77,12 @@ pub struct CostTable {
     /// Charged on top of `storage.set`/`storage.remove` the first time a call writes a key:
     /// the block's commit of that key (its Merkle tree path and the redb write).
     pub storage_commit: u64,
+    /// The call, its arguments' bytes, and the first page it reads; each further page pays
+    /// the base again, and every byte of key and value it walks pays `per_byte`.
     pub storage_scan: HostCost,
-    /// Charged per entry a scan returns, on top of its bytes.
+    /// Charged per entry a scan walks: each committed entry it reads (the look-ahead that
+    /// tells whether more follow too) and each pending write it steps over, removals and keys
+    /// a newer write hides included. What it returns also pays `return_per_byte`.
     pub storage_scan_per_entry: u64,
     pub emit: HostCost,
     pub sha256: HostCost,

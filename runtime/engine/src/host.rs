@@ -8,7 +8,7 @@ use wasmer::{AsStoreMut, Function, FunctionEnv, Imports, Module};
 use crate::abi;
 use crate::execute::TxEnv;
 use crate::iot::{DeviceInfo, GrantInfo, ReadingInfo, Right, ServiceInfo};
-use crate::primitives::{Address, Entries, KeyRange, Order};
+use crate::primitives::{Address, HostScan, KeyRange, Order};
 use crate::validate::CodeHash;
 
 pub(crate) mod authorization;
@@ -34,14 +34,17 @@ pub trait Host: Send + Sync {
     /// The committed value of `key` in `contract`'s store.
     fn get(&self, contract: &Address, key: &[u8]) -> Result<Option<Vec<u8>>, HostError>;
 
-    /// Up to `limit` committed entries of `contract` with keys in `range`, in `order`.
+    /// Up to `limit` committed entries of `contract` with keys in `range`, in `order`,
+    /// stepping over at most `max_walk` entries to find them (the caller pays for each one
+    /// [`HostScan::walked`] counts, so a host never does unpaid work).
     fn scan(
         &self,
         contract: &Address,
         range: &KeyRange,
         order: Order,
         limit: usize,
-    ) -> Result<Entries, HostError>;
+        max_walk: u64,
+    ) -> Result<HostScan, HostError>;
 
     /// The code a contract runs, or `None` if no contract lives at `contract`.
     fn contract_code(&self, contract: &Address) -> Result<Option<CodeHash>, HostError>;

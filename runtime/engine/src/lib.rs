@@ -29,5 +29,7 @@ pub use execute::{CacheStats, Engine, EngineError, Failure, FailureKind, Outcome
 pub use gas::{COST_TABLE_VERSION, COSTS, CostTable, GasBreakdown, HostCost, HostUse};
 pub use host::{Host, HostError};
 pub use memory_host::MemoryHost;
-pub use primitives::{Address, BlockContext, CallRequest, Entries, Event, KeyRange, Order, Writes};
+pub use primitives::{
+    Address, BlockContext, CallRequest, Entries, Event, HostScan, KeyRange, Order, Writes,
+};
 pub use validate::{CodeHash, ValidatedModule, ValidationError};

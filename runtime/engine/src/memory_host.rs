@@ -6,7 +6,7 @@ use std::ops::Bound;
 use std::sync::{Arc, RwLock};
 
 use crate::host::{Host, HostError};
-use crate::primitives::{Address, Entries, KeyRange, Order, Writes};
+use crate::primitives::{Address, Entries, HostScan, KeyRange, Order, Writes};
 use crate::validate::CodeHash;
 
 #[derive(Default)]
@@ -138,14 +138,17 @@ impl Host for MemoryHost {
         range: &KeyRange,
         order: Order,
         limit: usize,
-    ) -> Result<Entries, HostError> {
+        max_walk: u64,
+    ) -> Result<HostScan, HostError> {
         let state = self.read();
         let Some(store) = state.stores.get(contract) else {
-            return Ok(Vec::new());
+            return Ok(HostScan::default());
         };
         if range.is_empty() {
-            return Ok(Vec::new());
+            return Ok(HostScan::default());
         }
+        // Nothing is pending here: the walk is the entries read.
+        let n = limit.min(usize::try_from(max_walk).unwrap_or(usize::MAX));
         let start = range
             .start
             .as_ref()
@@ -157,9 +160,14 @@ impl Host for MemoryHost {
         let iter = store
             .range((start, end))
             .map(|(k, v)| (k.clone(), v.clone()));
-        Ok(match order {
-            Order::Ascending => iter.take(limit).collect(),
-            Order::Descending => iter.rev().take(limit).collect(),
+        let entries: Entries = match order {
+            Order::Ascending => iter.take(n).collect(),
+            Order::Descending => iter.rev().take(n).collect(),
+        };
+        Ok(HostScan {
+            walked: entries.len() as u64,
+            cut: n < limit && entries.len() == n,
+            entries,
         })
     }
 

@@ -115,6 +115,17 @@ fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
 /// Key-value pairs in key order, as scans return them.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
+/// A page of committed entries and the walk that found them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostScan {
+    pub entries: Entries,
+    /// Entries stepped over to find them: every committed entry read and every write of the
+    /// host's own that was in the way (removals included), the returned ones among them.
+    pub walked: u64,
+    /// The walk stopped at its bound before the page was full or the range ended.
+    pub cut: bool,
+}
+
 /// State changes of a call, by contract and key; `None` removes the key.
 pub type Writes = BTreeMap<Address, BTreeMap<Vec<u8>, Option<Vec<u8>>>>;
 

@@ -7,6 +7,7 @@ use super::guest::{self, Env, backend, charge, charge_more, field};
 use crate::abi::layout;
 use crate::execute::HostTrap;
 use crate::gas::{COSTS, HostCost};
+use crate::overlay::{ScanGas, ScanPrice};
 use crate::primitives::{KeyRange, Order};
 
 fn read_key(env: &mut Env, ptr: i32, len: i32, what: &str) -> Result<Vec<u8>, RuntimeError> {
@@ -186,26 +187,40 @@ pub(crate) fn scan(
     };
     let limit = (limit as u32).min(env.data().host_limits.max_scan_page) as usize;
     let range = KeyRange::with_prefix(&prefix, start, end);
-    let (entries, more) = {
+    let budget = guest::gas_left(&mut env)?;
+    let price = ScanPrice {
+        per_page: cost.base,
+        per_entry: COSTS.storage_scan_per_entry,
+        per_byte: cost.per_byte,
+    };
+    let scan = {
         let data = env.data();
         let contract = data.frame()?.contract;
         data.overlay
-            .scan(&*data.host()?, &contract, &range, order, limit)
+            .scan(
+                &*data.host()?,
+                &contract,
+                &range,
+                order,
+                limit,
+                ScanGas { price, budget },
+            )
             .map_err(backend)?
     };
+    env.data_mut().gas_use.storage_bytes_read += scan.bytes;
+    if scan.out_of_gas {
+        return charge_more(&mut env, "storage.scan", None);
+    }
+    charge_more(&mut env, "storage.scan", Some(scan.cost))?;
+    let (entries, more) = (scan.entries, scan.more);
     let out_bytes: u64 = entries
         .iter()
         .map(|(k, v)| (k.len() + v.len()) as u64)
         .sum();
-    let per_entry = COSTS
-        .storage_scan_per_entry
-        .checked_mul(entries.len() as u64);
-    let per_byte = HostCost::per_byte(cost.per_byte + COSTS.return_per_byte).for_bytes(out_bytes);
-    env.data_mut().gas_use.storage_bytes_read += out_bytes;
     charge_more(
         &mut env,
         "storage.scan",
-        per_entry.zip(per_byte).and_then(|(a, b)| a.checked_add(b)),
+        COSTS.return_per_byte.checked_mul(out_bytes),
     )?;
 
     use layout::{entry, page};
