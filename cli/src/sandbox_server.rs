@@ -16,6 +16,7 @@
 use std::io::{BufRead, Write};
 
 use anyhow::{Context, Result, anyhow, bail};
+use bot_node::rpc::hex0x;
 use bot_sandbox_engine::{Address, Compiler, Sandbox};
 use serde_json::{Value, json};
 
@@ -113,10 +114,6 @@ fn call(sandbox: &mut Sandbox, body: &Value) -> Result<Value> {
             "storage_bytes_written": receipt.breakdown.storage_bytes_written,
         },
     }))
-}
-
-fn hex0x(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
 }
 
 fn text<'a>(body: &'a Value, field: &str) -> Result<&'a str> {
