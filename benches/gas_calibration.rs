@@ -1,5 +1,6 @@
 //! The gas calibration as a bench: `cargo bench -p bot-benches --bench gas_calibration`.
-//! Prints the table (see `bot_calibrate`) and fails if any row is outside the ±25% band.
+//! Prints the table (see `bot_calibrate`) and fails if any row is outside its band (±25% for
+//! the friendly rows, 2x for the adversarial ones).
 //! Pass a row name to measure only matching rows, e.g. `-- storage`.
 
 fn main() {

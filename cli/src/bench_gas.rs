@@ -125,7 +125,10 @@ pub fn calibrate(json: bool, only: Option<String>, repeats: usize) -> Result<boo
         anyhow::bail!("--repeats must be at least 1");
     }
     if !json {
-        eprintln!("measuring every instruction class and host function (about 15 seconds)...");
+        eprintln!(
+            "measuring every instruction class and host function, then the adversarial set \
+             (about 8 minutes on 2 cores; `--only NAME` for some rows)..."
+        );
     }
     let report = bot_calibrate::calibrate(&bot_calibrate::Options {
         repeats,

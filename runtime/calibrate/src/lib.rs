@@ -5,10 +5,13 @@
 //! unit of work `K` times per loop iteration, and with `K = 0` as the baseline, interleaved.
 //! The row's time per gas is the difference of the median times over the difference of the
 //! (deterministic) gas; every row is measured in several passes and keeps its median pass.
-//! The *unit* is the geometric mean over all rows: what one gas costs on this machine. A row
-//! whose time per gas is more than ±25% from the unit is mispriced: it lets
-//! a contract buy time cheaply (above) or overcharges it (below). `cargo bot bench gas
-//! --calibrate` prints the report and fails if any row is outside the band.
+//! The *unit* is the geometric mean over the friendly rows (code of the shape real contracts
+//! run): what one gas costs on this machine. A friendly row whose time per gas is more than
+//! ±25% from the unit is mispriced: it lets a contract buy time cheaply (above) or overcharges
+//! it (below). The adversarial rows ([`probes::adversarial_probes`], the compile bombs) are the
+//! most time per gas a hostile contract can buy within the limits; each must be within 2× of
+//! the unit, or a validator can be held far longer than the gas promises. `cargo bot bench gas
+//! --calibrate` prints the report and fails if any row is outside its band.
 
 pub mod probes;
 
@@ -25,8 +28,10 @@ use sha2::Digest;
 
 use probes::{Inputs, Probe};
 
-/// How far a row's time per gas may be from the unit.
+/// How far a friendly row's time per gas may be from the unit.
 pub const BAND: f64 = 0.25;
+/// The factor an adversarial row's time per gas may be from the unit, either way.
+pub const ADVERSARIAL_BAND: f64 = 2.0;
 
 /// Where a probe with its unit of work lives, and where its baseline (no unit) lives.
 const PROBE: Address = Address([0xc0; 20]);
@@ -64,6 +69,8 @@ pub struct Row {
     pub what: String,
     /// `wasm` (an instruction class), `host` (a host function) or `chain` (a chain parameter).
     pub kind: &'static str,
+    /// The worst case a hostile contract can provoke, not code of a normal contract's shape.
+    pub adversarial: bool,
     /// Gas of one unit of work.
     pub gas_per_unit: f64,
     /// Nanoseconds of one unit of work.
@@ -75,7 +82,11 @@ pub struct Row {
 
 impl Row {
     pub fn within_band(&self) -> bool {
-        (self.ratio - 1.0).abs() <= BAND
+        if self.adversarial {
+            (1.0 / ADVERSARIAL_BAND..=ADVERSARIAL_BAND).contains(&self.ratio)
+        } else {
+            (self.ratio - 1.0).abs() <= BAND
+        }
     }
 }
 
@@ -84,7 +95,7 @@ impl Row {
 pub struct Report {
     pub table_version: u32,
     pub rows: Vec<Row>,
-    /// Nanoseconds per gas on this machine: the geometric mean of the rows.
+    /// Nanoseconds per gas on this machine: the geometric mean of the friendly rows.
     pub unit_ns_per_gas: f64,
     pub cpu: String,
 }
@@ -107,11 +118,13 @@ impl Report {
             "cpu": self.cpu,
             "unit_ns_per_gas": self.unit_ns_per_gas,
             "band": BAND,
+            "adversarial_band": ADVERSARIAL_BAND,
             "worst": self.worst().map(|w| json!({"name": w.name, "ratio": w.ratio})),
             "pass": self.passes(),
             "rows": self.rows.iter().map(|r| json!({
                 "name": r.name,
                 "kind": r.kind,
+                "adversarial": r.adversarial,
                 "what": r.what,
                 "gas_per_unit": r.gas_per_unit,
                 "ns_per_unit": r.ns_per_unit,
@@ -125,18 +138,23 @@ impl Report {
     /// The table as text, one row per line, worst marked.
     pub fn to_text(&self) -> String {
         let mut out = format!(
-            "gas calibration: cost table v{}, {}\n1 gas = {:.3} ns here (geometric mean of {} rows); band ±{:.0}%\n\n",
+            "gas calibration: cost table v{}, {}\n1 gas = {:.3} ns here (geometric mean of {} friendly rows); band ±{:.0}%, adversarial rows {ADVERSARIAL_BAND}x\n\n",
             self.table_version,
             self.cpu,
             self.unit_ns_per_gas,
-            self.rows.len(),
+            self.rows.iter().filter(|r| !r.adversarial).count(),
             BAND * 100.0
         );
         out.push_str(&format!(
             "{:<26} {:>12} {:>12} {:>9} {:>7}\n",
             "row", "gas/unit", "ns/unit", "ns/gas", "ratio"
         ));
+        let mut adversarial = false;
         for r in &self.rows {
+            if r.adversarial && !adversarial {
+                adversarial = true;
+                out.push_str("\nadversarial: the most time per gas a hostile contract can buy\n");
+            }
             out.push_str(&format!(
                 "{:<26} {:>12.1} {:>12.1} {:>9.4} {:>6.2}{}\n",
                 r.name,
@@ -198,6 +216,12 @@ impl Bench {
         let mut entries = vec![
             (Inputs::key(b"small"), inputs.data[..32].to_vec()),
             (Inputs::key(b"large"), inputs.data[..1024].to_vec()),
+            (
+                Inputs::key(b"huge"),
+                inputs
+                    .data
+                    .repeat(probes::HUGE_VALUE_BYTES / inputs.data.len()),
+            ),
         ];
         for i in 0..probes::SCAN_ENTRIES {
             let mut key = probes::SCAN_PREFIX.to_vec();
@@ -230,6 +254,11 @@ impl Bench {
         };
         let callee = wat::parse_str(probes::callee()).expect("callee wat");
         bench.deploy(probes::CALLEE_ADDRESS, &callee);
+        for callee in probes::adversarial_callees() {
+            let wasm = wat::parse_str(&callee.wat)
+                .unwrap_or_else(|e| panic!("callee of {}: {e}", callee.name));
+            bench.deploy(callee.address, &wasm);
+        }
         bench
     }
 
@@ -275,6 +304,20 @@ fn median(mut times: Vec<Duration>) -> f64 {
     times[times.len() / 2].as_secs_f64() * 1e9
 }
 
+/// How many loop iterations a run of the probe deployed at [`PROBE`] holds: about
+/// `options.target_gas`, within what one transaction may do.
+fn iterations(bench: &Bench, probe: &Probe, options: &Options) -> u32 {
+    let (_, g1) = bench.run(PROBE, 1);
+    let (_, g2) = bench.run(PROBE, 2);
+    // The commits a unit pays are timed by their own row: this row is the rest.
+    let commit_per_unit = u64::from(probe.first_writes) * COSTS.storage_commit;
+    let per_iteration = g2
+        .saturating_sub(g1)
+        .saturating_sub(commit_per_unit * u64::from(probe.per_iteration))
+        .max(1);
+    (options.target_gas / per_iteration).clamp(1, u64::from(probe.max_iterations)) as u32
+}
+
 /// Time and gas per unit of one probe.
 fn measure(bench: &Bench, inputs: &Inputs, probe: &Probe, options: &Options) -> (f64, f64) {
     let with = wat::parse_str(probes::module(probe, inputs, probe.per_iteration))
@@ -284,16 +327,8 @@ fn measure(bench: &Bench, inputs: &Inputs, probe: &Probe, options: &Options) -> 
     // only the first pays, such as the commit of a key the probe rewrites).
     bench.deploy(PROBE, &with);
     bench.deploy(BASELINE, &without);
-    let (_, g1) = bench.run(PROBE, 1);
-    let (_, g2) = bench.run(PROBE, 2);
-    // The commits a unit pays are timed by their own row: this row is the rest.
+    let iterations = iterations(bench, probe, options);
     let commit_per_unit = u64::from(probe.first_writes) * COSTS.storage_commit;
-    let per_iteration = g2
-        .saturating_sub(g1)
-        .saturating_sub(commit_per_unit * u64::from(probe.per_iteration))
-        .max(1);
-    let iterations =
-        (options.target_gas / per_iteration).clamp(1, u64::from(probe.max_iterations)) as u32;
     let (mut t_with, mut t_without) = (Vec::new(), Vec::new());
     let (mut gas_with, mut gas_without) = (0, 0);
     // One untimed run of each warms caches and the module cache.
@@ -327,11 +362,11 @@ fn measure_instantiate(bench: &Bench, options: &Options) -> (f64, f64) {
 }
 
 /// Validating and compiling code, per byte: what `upload_byte_gas` prices.
-fn measure_compile(bench: &Bench, options: &Options) -> (f64, f64) {
+fn measure_compile(bench: &Bench, wat: &str, repeats: usize) -> (f64, f64) {
     // Nothing calls the functions: wasmer compiles every function of a module anyway.
-    let wasm = wat::parse_str(probes::code_module(60)).expect("code module wat");
+    let wasm = wat::parse_str(wat).expect("code module wat");
     let mut times = Vec::new();
-    for round in 0..=options.repeats {
+    for round in 0..=repeats {
         bench.engine.clear_memory_cache();
         let started = Instant::now();
         bench
@@ -395,35 +430,70 @@ pub fn calibrate(options: &Options) -> Report {
     enum Source {
         Probe(Probe),
         Instantiate,
-        Compile,
+        /// A module's wat, and how many timed compiles of it.
+        Compile(String, usize),
         Commit,
     }
-    let mut specs: Vec<(&str, &str, &'static str, Source)> = Vec::new();
+    type Spec = (String, String, &'static str, bool, Source);
+    let mut specs: Vec<Spec> = Vec::new();
+    let mut push = |name: &str, what: &str, kind, source| {
+        specs.push((name.into(), what.into(), kind, false, source))
+    };
     for probe in probes::instruction_probes() {
-        specs.push((probe.name, probe.what, "wasm", Source::Probe(probe)));
+        push(probe.name, probe.what, "wasm", Source::Probe(probe));
     }
-    specs.push((
+    push(
         "instantiate",
         "a new instance and a call that returns at once",
         "host",
         Source::Instantiate,
-    ));
-    specs.push((
+    );
+    push(
         "compile per byte",
         "validate and compile uploaded code (upload_byte_gas)",
         "chain",
-        Source::Compile,
-    ));
+        Source::Compile(probes::code_module(60), options.repeats),
+    );
     for probe in probes::host_probes(&inputs) {
-        specs.push((probe.name, probe.what, "host", Source::Probe(probe)));
+        push(probe.name, probe.what, "host", Source::Probe(probe));
     }
-    specs.push((
+    push(
         "storage commit per key",
         "a key's Merkle path and redb write when its block commits (storage_commit)",
         "chain",
         Source::Commit,
-    ));
-    specs.retain(|(name, ..)| wanted(name));
+    );
+    for probe in probes::adversarial_probes() {
+        let kind = if probe.imports.is_empty() {
+            "wasm"
+        } else {
+            "host"
+        };
+        specs.push((
+            probe.name.into(),
+            probe.what.into(),
+            kind,
+            true,
+            Source::Probe(probe),
+        ));
+    }
+    for (name, what, wat) in probes::compile_bombs() {
+        let repeats = options.repeats.min(2);
+        specs.push((
+            name.into(),
+            what.into(),
+            "chain",
+            true,
+            Source::Compile(wat, repeats),
+        ));
+    }
+    // Adversarial rows are compared with the friendly rows' unit: keep `plain` for it.
+    let friendly_wanted = specs
+        .iter()
+        .any(|(name, _, _, adv, _)| !adv && wanted(name));
+    specs.retain(|(name, _, _, adv, _)| {
+        wanted(name) || (!friendly_wanted && !adv && name == "plain")
+    });
     // Gas per unit is deterministic; time per unit is sampled once per pass.
     let mut samples: Vec<(f64, Vec<f64>)> = specs.iter().map(|_| (0.0, Vec::new())).collect();
     // The next height the commit row writes (the seed is height 0).
@@ -433,7 +503,7 @@ pub fn calibrate(options: &Options) -> Report {
             let (g, ns) = match source {
                 Source::Probe(probe) => measure(&bench, &inputs, probe, options),
                 Source::Instantiate => measure_instantiate(&bench, options),
-                Source::Compile => measure_compile(&bench, options),
+                Source::Compile(wat, repeats) => measure_compile(&bench, wat, *repeats),
                 Source::Commit => measure_commit(&bench, &mut height, options),
             };
             *gas = g;
@@ -443,13 +513,14 @@ pub fn calibrate(options: &Options) -> Report {
     let mut rows: Vec<Row> = specs
         .iter()
         .zip(samples)
-        .map(|((name, what, kind, _), (gas, mut times))| {
+        .map(|((name, what, kind, adversarial, _), (gas, mut times))| {
             times.sort_by(f64::total_cmp);
             let ns = times[times.len() / 2];
             Row {
-                name: name.to_string(),
-                what: what.to_string(),
+                name: name.clone(),
+                what: what.clone(),
                 kind,
+                adversarial: *adversarial,
                 gas_per_unit: gas,
                 ns_per_unit: ns,
                 ns_per_gas: ns / gas.max(f64::MIN_POSITIVE),
@@ -457,7 +528,11 @@ pub fn calibrate(options: &Options) -> Report {
             }
         })
         .collect();
-    let logs: Vec<f64> = rows.iter().map(|r| r.ns_per_gas.max(1e-9).ln()).collect();
+    let logs: Vec<f64> = rows
+        .iter()
+        .filter(|r| !r.adversarial)
+        .map(|r| r.ns_per_gas.max(1e-9).ln())
+        .collect();
     let unit = (logs.iter().sum::<f64>() / logs.len().max(1) as f64).exp();
     for row in &mut rows {
         row.ratio = row.ns_per_gas / unit;
@@ -502,7 +577,11 @@ mod tests {
         assert_eq!(
             report.rows.len(),
             // instantiate, compile per byte and storage commit per key have no probe
-            probes::instruction_probes().len() + 3 + probes::host_probes(&Inputs::new()).len()
+            probes::instruction_probes().len()
+                + 3
+                + probes::host_probes(&Inputs::new()).len()
+                + probes::adversarial_probes().len()
+                + probes::compile_bombs().len()
         );
         for row in &report.rows {
             assert!(
@@ -515,6 +594,27 @@ mod tests {
         let json = report.to_json();
         assert_eq!(json["cost_table_version"], COST_TABLE_VERSION);
         assert!(report.to_text().contains("crypto.p256-verify"));
+    }
+
+    /// Every probe runs at the size a calibration runs it, within the limits one transaction
+    /// has (the events, write and result caps): a probe that only ran with one iteration
+    /// would fail the calibration, not this test.
+    #[test]
+    fn every_probe_runs_at_calibration_size() {
+        let inputs = Inputs::new();
+        let bench = Bench::new(&inputs);
+        let options = Options::default();
+        let probes = probes::instruction_probes()
+            .into_iter()
+            .chain(probes::host_probes(&inputs))
+            .chain(probes::adversarial_probes());
+        for probe in probes {
+            let wat = probes::module(&probe, &inputs, probe.per_iteration);
+            bench.deploy(PROBE, &wat::parse_str(wat).expect("probe wat"));
+            let iterations = iterations(&bench, &probe, &options);
+            let (_, gas) = bench.run(PROBE, iterations);
+            assert!(gas > 0, "{}", probe.name);
+        }
     }
 
     #[test]

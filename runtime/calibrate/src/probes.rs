@@ -28,7 +28,12 @@ pub mod mem {
     pub const KEY_LARGE: u32 = 2176;
     pub const KEY_SCAN: u32 = 2304;
     pub const KEY_FRESH: u32 = 2432;
+    pub const KEY_HUGE: u32 = 2464;
     pub const NAME: u32 = 2560;
+    /// The prefix of the keys the removed-writes scan walks.
+    pub const KEY_GONE: u32 = 2592;
+    /// The adversarial callees' addresses, 32 bytes apart.
+    pub const ADVERSARIAL_CALLEES: u32 = 3072;
     /// 4 KiB of message bytes, also used as values.
     pub const DATA: u32 = 4096;
     pub const DATA_LEN: u32 = 4096;
@@ -39,6 +44,10 @@ pub mod mem {
 
 /// The address the `calls.query` probe calls: a contract that returns at once.
 pub const CALLEE_ADDRESS: bot_engine::Address = bot_engine::Address([0xca; 20]);
+/// A committed value of the largest size a contract may store.
+pub const HUGE_VALUE_BYTES: usize = 256 * 1024;
+/// Writes the removed-writes scan walks over (each written with 1 KiB, then removed).
+pub const GONE_ENTRIES: u32 = 256;
 /// Prefix of the entries the scan probe reads.
 pub const SCAN_PREFIX: &[u8] = b"scan/";
 pub const SCAN_ENTRIES: usize = 16;
@@ -106,7 +115,20 @@ impl Inputs {
             (KEY_LARGE, Inputs::key(b"large")),
             (KEY_SCAN, SCAN_PREFIX.to_vec()),
             (KEY_FRESH, Inputs::key(b"fresh/")),
+            (KEY_HUGE, Inputs::key(b"huge")),
+            (KEY_GONE, b"gone/".to_vec()),
             (NAME, b"reading".to_vec()),
+            (
+                ADVERSARIAL_CALLEES,
+                adversarial_callees()
+                    .iter()
+                    .flat_map(|c| {
+                        let mut slot = c.address.0.to_vec();
+                        slot.resize(32, 0);
+                        slot
+                    })
+                    .collect(),
+            ),
             (DATA, self.data.clone()),
         ]
     }
@@ -126,6 +148,8 @@ pub struct Probe {
     pub imports: &'static [(&'static str, &'static str)],
     /// wat instructions, run `per_iteration` times per loop iteration.
     pub unit: String,
+    /// wat instructions run once before the loop, in the baseline too (so they cancel out).
+    pub setup: String,
     pub per_iteration: u32,
     /// Extra module fields (helper functions, tables).
     pub fields: &'static str,
@@ -139,6 +163,29 @@ pub struct Probe {
     pub first_writes: u32,
 }
 
+impl Probe {
+    /// A probe of one unit per iteration in a 2-page memory, nothing else declared.
+    fn once(
+        name: &'static str,
+        what: &'static str,
+        imports: &'static [(&'static str, &'static str)],
+        unit: String,
+    ) -> Probe {
+        Probe {
+            name,
+            what,
+            imports,
+            unit,
+            setup: String::new(),
+            per_iteration: 1,
+            fields: "",
+            pages: 2,
+            max_iterations: u32::MAX,
+            first_writes: 0,
+        }
+    }
+}
+
 /// Every wasm instruction-class probe. Each unit is code of the shape real contracts run:
 /// dependent arithmetic, walking loads and stores, data-dependent branches.
 pub fn instruction_probes() -> Vec<Probe> {
@@ -147,6 +194,7 @@ pub fn instruction_probes() -> Vec<Probe> {
         what,
         imports: &[],
         unit: unit.to_string(),
+        setup: String::new(),
         per_iteration: 16,
         fields,
         pages: 2,
@@ -217,6 +265,7 @@ pub fn instruction_probes() -> Vec<Probe> {
             name: "memory_grow",
             what: "memory.grow by one page, then a store in each 4 KiB of it",
             imports: &[],
+            setup: String::new(),
             unit: {
                 let mut unit = String::from(
                     "(local.set $p (i32.mul (memory.grow (i32.const 1)) (i32.const 65536)))\n",
@@ -239,6 +288,7 @@ pub fn instruction_probes() -> Vec<Probe> {
             unit: "(memory.fill (i32.const 32768) (i32.wrap_i64 (local.get $a)) (i32.const 16384))
                    (memory.copy (i32.const 65536) (i32.const 32768) (i32.const 16384))"
                 .into(),
+            setup: String::new(),
             per_iteration: 1,
             fields: "",
             pages: 3,
@@ -252,17 +302,7 @@ pub fn instruction_probes() -> Vec<Probe> {
 pub fn host_probes(inputs: &Inputs) -> Vec<Probe> {
     use abi::{CALLS, CRYPTO, ENV, EVENTS, RUNTIME, STORAGE};
     use mem::*;
-    let host = |name, what, imports, unit: String| Probe {
-        name,
-        what,
-        imports,
-        unit,
-        per_iteration: 1,
-        fields: "",
-        pages: 2,
-        max_iterations: u32::MAX,
-        first_writes: 0,
-    };
+    let host = Probe::once;
     // A write under a key the call has not written: it also pays the key's commit.
     let first_write = |probe: Probe| Probe {
         first_writes: 1,
@@ -317,15 +357,19 @@ pub fn host_probes(inputs: &Inputs) -> Vec<Probe> {
                  (call $set (i32.const {KEY_FRESH}) (i32.const 32) (i32.const {DATA}) (i32.const 32))"
             ),
         )),
-        first_write(host(
-            "storage.set 1 KiB",
-            "write a 1 KiB value under a new key",
-            &[(STORAGE, "set")],
-            format!(
-                "(i32.store (i32.const {KEY_FRESH}) (local.get $i))
-                 (call $set (i32.const {KEY_FRESH}) (i32.const 32) (i32.const {DATA}) (i32.const 1024))"
-            ),
-        )),
+        Probe {
+            // A transaction writes at most 4 MiB of keys and values.
+            max_iterations: 3_900,
+            ..first_write(host(
+                "storage.set 1 KiB",
+                "write a 1 KiB value under a new key",
+                &[(STORAGE, "set")],
+                format!(
+                    "(i32.store (i32.const {KEY_FRESH}) (local.get $i))
+                     (call $set (i32.const {KEY_FRESH}) (i32.const 32) (i32.const {DATA}) (i32.const 1024))"
+                ),
+            ))
+        },
         host(
             "storage.remove",
             "delete a key",
@@ -343,12 +387,16 @@ pub fn host_probes(inputs: &Inputs) -> Vec<Probe> {
                 SCAN_PREFIX.len()
             ),
         ),
-        host(
-            "events.emit",
-            "an event with 64 bytes of data",
-            &[(EVENTS, "emit")],
-            format!("(call $emit (i32.const {NAME}) (i32.const 7) (i32.const {DATA}) (i32.const 64))"),
-        ),
+        Probe {
+            // A transaction emits at most 1,024 events.
+            max_iterations: 1_000,
+            ..host(
+                "events.emit",
+                "an event with 64 bytes of data",
+                &[(EVENTS, "emit")],
+                format!("(call $emit (i32.const {NAME}) (i32.const 7) (i32.const {DATA}) (i32.const 64))"),
+            )
+        },
         host(
             "runtime.log",
             "a 64-byte log line",
@@ -434,6 +482,23 @@ pub fn host_probes(inputs: &Inputs) -> Vec<Probe> {
     ]
 }
 
+/// The wat import of a host function, as the function `$id`.
+fn import_line(import: &abi::HostImport, id: &str) -> String {
+    let ty = |t: &abi::ValType| match t {
+        abi::ValType::I32 => "i32",
+        abi::ValType::I64 => "i64",
+    };
+    let params: Vec<&str> = import.params.iter().map(ty).collect();
+    let results: Vec<&str> = import.results.iter().map(ty).collect();
+    format!(
+        "(import \"{}\" \"{}\" (func ${id} (param {}) (result {})))\n",
+        import.module,
+        import.name,
+        params.join(" "),
+        results.join(" ")
+    )
+}
+
 /// The probe module with `k` units per iteration. `invoke` reads the iteration count from its
 /// arguments (a little-endian u32).
 pub fn module(probe: &Probe, inputs: &Inputs, k: u32) -> String {
@@ -441,18 +506,7 @@ pub fn module(probe: &Probe, inputs: &Inputs, k: u32) -> String {
     let mut wat = String::from("(module\n");
     for (module, name) in probe.imports {
         let import = abi::host_import(module, name).expect("probes import ABI functions");
-        let ty = |t: &abi::ValType| match t {
-            abi::ValType::I32 => "i32",
-            abi::ValType::I64 => "i64",
-        };
-        let params: Vec<&str> = import.params.iter().map(ty).collect();
-        let results: Vec<&str> = import.results.iter().map(ty).collect();
-        let _ = writeln!(
-            wat,
-            "(import \"{module}\" \"{name}\" (func ${name} (param {}) (result {})))",
-            params.join(" "),
-            results.join(" ")
-        );
+        wat.push_str(&import_line(import, name));
     }
     let _ = writeln!(wat, "(memory (export \"memory\") {} 512)", probe.pages);
     let _ = writeln!(wat, "(global $heap (mut i32) (i32.const {HEAP}))");
@@ -473,6 +527,7 @@ pub fn module(probe: &Probe, inputs: &Inputs, k: u32) -> String {
            (local.get $p))"
     );
     let body = probe.unit.repeat(k as usize);
+    let setup = &probe.setup;
     let _ = writeln!(
         wat,
         "(func (export \"invoke\") (param i32 i32 i32 i32) (result i32)
@@ -482,6 +537,7 @@ pub fn module(probe: &Probe, inputs: &Inputs, k: u32) -> String {
            (local.set $a (i64.const 1))
            (local.set $b (i64.const 3))
            (local.set $c (i64.const 0x7fffffffffffffff))
+           {setup}
            (block $done
              (loop $next
                (br_if $done (i32.eqz (local.get $i)))
@@ -539,4 +595,432 @@ pub fn code_module(functions: usize) -> String {
     }
     wat.push(')');
     wat
+}
+
+/// One step of a 64-bit LCG in `$c`: the cheapest randomness a contract has, so the targets of
+/// the adversarial branch and call probes are unpredictable to the CPU.
+const LCG: &str = "(local.set $c (i64.add (i64.mul (local.get $c) (i64.const 6364136223846793005))
+                                (i64.const 1442695040888963407)))";
+
+/// An index in 0..8 from the LCG's top bits.
+const LCG_INDEX: &str = "(i32.wrap_i64 (i64.shr_u (local.get $c) (i64.const 61)))";
+
+/// A dependent load from a random address below `bytes`: the next address depends on what was
+/// loaded, so the CPU cannot run ahead, and every load misses whatever does not hold `bytes`.
+fn random_load(bytes: u32) -> String {
+    format!(
+        "(local.set $c (i64.add (i64.mul (i64.xor (local.get $c) (i64.load32_u (local.get $p)))
+                                         (i64.const 6364136223846793005))
+                                (i64.const 1442695040888963407)))
+         (local.set $p (i32.and (i32.wrap_i64 (i64.shr_u (local.get $c) (i64.const 32)))
+                                (i32.const {})))",
+        bytes - 4
+    )
+}
+
+/// The adversarial set: for each instruction class, host function and declared property, the
+/// most time per gas a contract can buy within the limits (out-of-cache memory, unpredictable
+/// branches and calls, the largest buffers, instances declaring everything). Each row must be
+/// within [`ADVERSARIAL_BAND`](crate::ADVERSARIAL_BAND) of the friendly rows' unit.
+pub fn adversarial_probes() -> Vec<Probe> {
+    use abi::{CALLS, CRYPTO, EVENTS, RUNTIME, STORAGE};
+    use mem::*;
+    let probe = |name, what, imports, unit, pages| Probe {
+        pages,
+        ..Probe::once(name, what, imports, unit)
+    };
+    let wasm = |name, what, unit: String, pages| Probe {
+        per_iteration: 16,
+        ..probe(name, what, &[], unit, pages)
+    };
+    let max_pages = bot_engine::Limits::default().max_memory_pages;
+    let max_bytes = max_pages * 65536;
+    // Every page written first, so loads hit real memory (not the shared zero page).
+    let fill_all = format!("(memory.fill (i32.const 0) (i32.const 0x5a) (i32.const {max_bytes}))");
+    let query = |callee: u32| {
+        format!(
+            "(call $query (i32.const {callee}) (i32.const 20) (i32.const {NAME}) (i32.const 3)
+               (i32.const 0) (i32.const 0) (i32.const 0) (i64.const 0) (i32.const {RET}))"
+        )
+    };
+    let huge = HUGE_VALUE_BYTES as u32;
+    let huge_pages = (HEAP + huge).div_ceil(65536) + 1;
+    let mut rows = vec![
+        wasm(
+            "random load 128 KiB",
+            "dependent loads at random addresses of a 2-page memory",
+            random_load(2 * 65536),
+            2,
+        ),
+        wasm(
+            "random load 1 MiB",
+            "dependent loads at random addresses of a 16-page memory (an SDK contract's size)",
+            random_load(16 * 65536),
+            16,
+        ),
+        Probe {
+            setup: fill_all.clone(),
+            ..wasm(
+                "random load 32 MiB",
+                "dependent loads at random addresses of the largest memory",
+                random_load(max_bytes),
+                max_pages,
+            )
+        },
+        wasm(
+            "random if",
+            "an if whose condition is random",
+            format!(
+                "{LCG}
+                 (if (i64.lt_s (local.get $c) (i64.const 0))
+                   (then (local.set $a (i64.add (local.get $a) (i64.const 1))))
+                   (else (local.set $b (i64.add (local.get $b) (i64.const 1)))))"
+            ),
+            2,
+        ),
+        wasm(
+            "random br_table",
+            "a br_table of 8 targets taken at random",
+            {
+                let mut unit = format!("{LCG}\n(block $out\n");
+                for t in (0..8).rev() {
+                    let _ = writeln!(unit, "(block $t{t}");
+                }
+                let _ = writeln!(
+                    unit,
+                    "(br_table $t0 $t1 $t2 $t3 $t4 $t5 $t6 $t7 {LCG_INDEX}))"
+                );
+                for t in 0..8 {
+                    let _ = writeln!(
+                        unit,
+                        "(local.set $a (i64.add (local.get $a) (i64.const {}))) (br $out))",
+                        t + 1
+                    );
+                }
+                // Each target's code ends the block after it; the last one's ends $out.
+                unit
+            },
+            2,
+        ),
+        Probe {
+            fields: "(type $pick_t (func (param i64 i64) (result i64)))
+                     (table 8 funcref)
+                     (elem (i32.const 0) $r0 $r1 $r2 $r3 $r4 $r5 $r6 $r7)
+                     (func $r0 (param i64 i64) (result i64) (i64.add (local.get 0) (local.get 1)))
+                     (func $r1 (param i64 i64) (result i64) (i64.sub (local.get 0) (local.get 1)))
+                     (func $r2 (param i64 i64) (result i64) (i64.xor (local.get 0) (local.get 1)))
+                     (func $r3 (param i64 i64) (result i64) (i64.or (local.get 0) (local.get 1)))
+                     (func $r4 (param i64 i64) (result i64) (i64.and (local.get 0) (local.get 1)))
+                     (func $r5 (param i64 i64) (result i64) (i64.mul (local.get 0) (local.get 1)))
+                     (func $r6 (param i64 i64) (result i64) (i64.rotl (local.get 0) (local.get 1)))
+                     (func $r7 (param i64 i64) (result i64) (i64.rotr (local.get 0) (local.get 1)))",
+            ..wasm(
+                "random call_indirect",
+                "calls through a table of 8 functions taken at random",
+                format!(
+                    "{LCG}
+                     (local.set $a (call_indirect (type $pick_t)
+                       (local.get $a) (local.get $b) {LCG_INDEX}))"
+                ),
+                2,
+            )
+        },
+        Probe {
+            max_iterations: 64,
+            ..probe(
+                "bulk_memory 32 MiB",
+                "memory.fill and memory.copy of half the largest memory each",
+                &[],
+                format!(
+                    "(memory.fill (i32.const 0) (i32.wrap_i64 (local.get $a)) (i32.const {half}))
+                     (memory.copy (i32.const {half}) (i32.const 0) (i32.const {half}))",
+                    half = max_bytes / 2
+                ),
+                max_pages,
+            )
+        },
+        Probe {
+            setup: format!(
+                "(block $made (loop $make
+                   (br_if $made (i32.ge_u (local.get $p) (i32.const {GONE_ENTRIES})))
+                   (i32.store (i32.const {}) (local.get $p))
+                   (call $set (i32.const {KEY_GONE}) (i32.const 9) (i32.const {DATA}) (i32.const 1024))
+                   (call $remove (i32.const {KEY_GONE}) (i32.const 9))
+                   (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                   (br $make)))",
+                KEY_GONE + 5
+            ),
+            ..probe(
+                "storage.scan removed",
+                "a page of one entry over the call's removed writes (all walked, none returned)",
+                &[(STORAGE, "set"), (STORAGE, "remove"), (STORAGE, "scan")],
+                format!(
+                    "(call $scan (i32.const {KEY_GONE}) (i32.const 5) (i32.const 0) (i32.const 0)
+                       (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+                       (i32.const 1) (i32.const {RET}))"
+                ),
+                2,
+            )
+        },
+        probe(
+            "storage.get 256 KiB",
+            "read the largest value",
+            &[(STORAGE, "get")],
+            format!("(call $get (i32.const {KEY_HUGE}) (i32.const 32) (i32.const {RET}))"),
+            huge_pages,
+        ),
+        Probe {
+            // A transaction writes at most 4 MiB.
+            max_iterations: 15,
+            ..probe(
+                "storage.set 256 KiB",
+                "overwrite a key with the largest value",
+                &[(STORAGE, "set")],
+                format!(
+                    "(call $set (i32.const {KEY_FRESH}) (i32.const 32) (i32.const {HEAP}) (i32.const {huge}))"
+                ),
+                huge_pages,
+            )
+        },
+        Probe {
+            // A transaction emits at most 1 MiB of events.
+            max_iterations: 15,
+            ..probe(
+                "events.emit 64 KiB",
+                "an event with the most data",
+                &[(EVENTS, "emit")],
+                format!("(call $emit (i32.const {NAME}) (i32.const 7) (i32.const 0) (i32.const 65536))"),
+                2,
+            )
+        },
+        probe(
+            "runtime.log 4 KiB",
+            "the longest log line",
+            &[(RUNTIME, "log")],
+            format!("(call $log (i32.const {DATA}) (i32.const {DATA_LEN}))"),
+            2,
+        ),
+        probe(
+            "crypto.sha256 1 MiB",
+            "hash the most bytes",
+            &[(CRYPTO, "sha256")],
+            format!("(call $sha256 (i32.const 0) (i32.const 1048576) (i32.const {RET}))"),
+            17,
+        ),
+        probe(
+            "crypto.keccak256 1 MiB",
+            "hash the most bytes",
+            &[(CRYPTO, "keccak256")],
+            format!("(call $keccak256 (i32.const 0) (i32.const 1048576) (i32.const {RET}))"),
+            17,
+        ),
+    ];
+    for (i, callee) in adversarial_callees().into_iter().enumerate() {
+        let pages = if callee.name.contains("result") {
+            huge_pages
+        } else {
+            2
+        };
+        rows.push(probe(
+            callee.name,
+            callee.what,
+            &[(CALLS, "query")],
+            query(ADVERSARIAL_CALLEES + 32 * i as u32),
+            pages,
+        ));
+    }
+    rows
+}
+
+/// A contract the adversarial `calls.query` rows call.
+pub struct Callee {
+    pub name: &'static str,
+    pub what: &'static str,
+    pub address: bot_engine::Address,
+    pub wat: String,
+}
+
+/// The adversarial callees: each declares the most of one property the limits allow (what
+/// every instance builds before its first instruction), or returns the largest result.
+pub fn adversarial_callees() -> Vec<Callee> {
+    let limits = bot_engine::Limits::default();
+    let callee = |n: u8, name, what, wat| Callee {
+        name,
+        what,
+        address: bot_engine::Address([0xd0 + n; 20]),
+        wat,
+    };
+    let module = |pages: u32, fields: String, body: &str, ret: (u32, u32)| {
+        format!(
+            "(module\n{fields}\n(memory (export \"memory\") {pages})\n{})",
+            returning(ret.0, ret.1).replace("{body}", body)
+        )
+    };
+    let imports: String = (0..limits.max_imports as usize)
+        .map(|i| import_line(&abi::IMPORTS[i % abi::IMPORTS.len()], &format!("i{i}")))
+        .collect();
+    let globals: String = (0..limits.max_globals)
+        .map(|g| format!("(global (mut i64) (i64.const {g}))\n"))
+        .collect();
+    let table = {
+        let elements = limits.max_table_elements as u32;
+        let per_segment = elements / limits.max_element_segments;
+        let refs = " $f".repeat(per_segment as usize);
+        let mut wat = format!("(table {elements} funcref)\n(func $f (result i32) (i32.const 7))\n");
+        for s in 0..limits.max_element_segments {
+            let _ = writeln!(wat, "(elem (i32.const {}) func{refs})", s * per_segment);
+        }
+        wat
+    };
+    let data = |segments: u32, bytes: u32| {
+        let segment = bytes / segments;
+        let escaped: String = (0..segment).map(|b| format!("\\{:02x}", b % 251)).collect();
+        (0..segments)
+            .map(|s| format!("(data (i32.const {}) \"{escaped}\")\n", s * segment))
+            .collect::<String>()
+    };
+    let pages = limits.max_memory_pages;
+    let touch = format!(
+        "(local $p i32)
+         (block $done (loop $touch
+           (br_if $done (i32.ge_u (local.get $p) (i32.const {})))
+           (i64.store (local.get $p) (i64.const 1))
+           (local.set $p (i32.add (local.get $p) (i32.const 4096)))
+           (br $touch)))",
+        pages * 65536
+    );
+    let result = bot_engine::HostLimits::default().max_result_bytes;
+    vec![
+        callee(
+            0,
+            "calls.query imports",
+            "a query of a contract with the most imports",
+            module(1, imports, "", (0, 0)),
+        ),
+        callee(
+            1,
+            "calls.query globals",
+            "a query of a contract with the most globals",
+            module(1, globals, "", (0, 0)),
+        ),
+        callee(
+            2,
+            "calls.query table",
+            "a query of a contract with the largest table, filled by the most element segments",
+            module(1, table, "", (0, 0)),
+        ),
+        callee(
+            3,
+            "calls.query data segments",
+            "a query of a contract with the most data segments (64 B each)",
+            module(1, data(limits.max_data_segments, 65536), "", (0, 0)),
+        ),
+        callee(
+            4,
+            "calls.query data bytes",
+            "a query of a contract whose data segments fill 8 pages (512 KiB)",
+            module(8, data(8, 8 * 65536), "", (0, 0)),
+        ),
+        callee(
+            5,
+            "calls.query touched pages",
+            "a query of a contract declaring the most initial pages and touching each 4 KiB",
+            module(pages, String::new(), &touch, (0, 0)),
+        ),
+        callee(
+            6,
+            "calls.query large result",
+            "a query of a contract returning the largest result",
+            module(
+                (65536 + result).div_ceil(65536),
+                String::new(),
+                "",
+                (65536, result),
+            ),
+        ),
+    ]
+}
+
+/// An `invoke` that returns `(ok, ptr, len)` from memory offset 16.
+fn returning(ptr: u32, len: u32) -> String {
+    format!(
+        "(func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
+         (func (export \"invoke\") (param i32 i32 i32 i32) (result i32)
+           {{body}}
+           (i32.store (i32.const 16) (i32.const 0))
+           (i32.store (i32.const 20) (i32.const {ptr}))
+           (i32.store (i32.const 24) (i32.const {len}))
+           (i32.const 16))"
+    )
+}
+
+/// The compile bombs: modules whose compile time per byte is the worst we could construct
+/// within the deploy limits, each as `(name, what, wat)`.
+pub fn compile_bombs() -> Vec<(&'static str, &'static str, String)> {
+    let prelude = "(memory (export \"memory\") 1)
+         (func (export \"cabi_realloc\") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
+         (func (export \"invoke\") (param i32 i32 i32 i32) (result i32) (i32.const 16))\n";
+    let live_locals = {
+        let (locals, blocks) = (500, 4000);
+        let mut f = String::from("(func $bomb (param $i i32) (result i64)\n");
+        for l in 0..locals {
+            let _ = writeln!(f, "(local $l{l} i64)");
+        }
+        for b in 0..blocks {
+            let (x, y) = (b % locals, (b * 7 + 1) % locals);
+            let _ = writeln!(
+                f,
+                "(block (local.set $l{x} (i64.add (local.get $l{x}) (local.get $l{y})))
+                   (br_if 0 (i32.wrap_i64 (local.get $l{x}))))"
+            );
+        }
+        f.push_str("(i64.const 0)\n");
+        for l in 0..locals {
+            let _ = writeln!(f, "(local.get $l{l}) (i64.add)");
+        }
+        f.push_str(")\n");
+        f
+    };
+    let nested = {
+        let depth = 20_000;
+        let mut f = String::from("(func $nested (param $i i32)\n");
+        f.push_str(&"(block ".repeat(depth));
+        f.push_str("(br_if 100 (local.get $i))");
+        f.push_str(&")".repeat(depth));
+        f.push_str(")\n");
+        f
+    };
+    let functions = {
+        let mut f = String::new();
+        for n in 0..19_000 {
+            let _ = writeln!(
+                f,
+                "(func $f{n} (result i32) (i32.add (i32.const {n}) (i32.const 1)))"
+            );
+        }
+        f
+    };
+    let br_table = {
+        let width = 10_000;
+        let mut f = String::from("(func $wide (param $i i32)\n(block $out\n");
+        let targets: String = (0..width).map(|t| format!(" {}", t % 2)).collect();
+        for _ in 0..20 {
+            let _ = writeln!(f, "(block (br_table{targets} 0 (local.get $i)))");
+        }
+        f.push_str("))\n");
+        f
+    };
+    [
+        (
+            "compile live locals",
+            "500 locals live across 4,000 blocks",
+            live_locals,
+        ),
+        ("compile nested blocks", "20,000 nested blocks", nested),
+        ("compile functions", "19,000 small functions", functions),
+        ("compile br_table", "br_tables of 10,000 targets", br_table),
+    ]
+    .into_iter()
+    .map(|(name, what, body)| (name, what, format!("(module\n{prelude}{body})")))
+    .collect()
 }
