@@ -265,3 +265,76 @@ fn an_abi_that_contains_itself_is_refused_at_deploy() {
         "the bot:abi section does not decode: type `Loop` contains itself (Loop → Loop): a value of it would never end"
     );
 }
+
+/// A module that logs `lines` lines of `len` bytes (zeros: valid UTF-8), then one line at
+/// `last_ptr`.
+fn logging(lines: u32, len: u32, last_ptr: i32) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+  (import "bot:contract/runtime@0.1.0" "log" (func $log (param i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 32768))
+  (func (export "invoke") (param i32 i32 i32 i32) (result i32)
+    (local $i i32)
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (i32.const {lines})))
+      (call $log (i32.const 1024) (i32.const {len}))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (call $log (i32.const {last_ptr}) (i32.const 16))
+    (i32.const 0)))"#
+    ))
+    .unwrap()
+}
+
+/// Logs are kept up to 64 KiB (or 1,000 lines) per transaction; the lines after are charged
+/// and bounds-checked but not read, so a line outside memory is refused after the cap as
+/// before it, and the gas is the same on both backends.
+#[test]
+fn log_lines_past_the_cap_are_charged_and_checked_but_not_kept() {
+    let big = run(&logging(2_000, 4096, 0), Compiler::Cranelift, 1u64 << 60);
+    assert!(big.result.is_ok(), "{:?}", big.result);
+    // 16 lines of 4 KiB reach 64 KiB; the 1,985 after them are dropped.
+    assert_eq!(big.logs.len(), 16);
+    assert!(big.logs.iter().all(|l| l.len() == 4096));
+    let small = run(&logging(2_000, 8, 0), Compiler::Cranelift, 1u64 << 60);
+    assert_eq!(small.logs.len(), 1_000);
+    // A dropped line pays what a kept one does.
+    let gas = |lines| run(&logging(lines, 4096, 0), Compiler::Cranelift, 1u64 << 60).gas_used;
+    let (first, kept) = (gas(1), gas(2));
+    let each = kept - first;
+    assert!(each > COSTS.log.base + 4096 * COSTS.log.per_byte);
+    assert_eq!(big.gas_used - kept, 1_998 * each);
+    for compiler in [Compiler::Cranelift, Compiler::Singlepass] {
+        let outside = run(&logging(2_000, 4096, -8), compiler, 1u64 << 60);
+        let failure = outside
+            .result
+            .expect_err("a line outside memory is refused");
+        assert_eq!(failure.kind, FailureKind::HostViolation, "{failure}");
+        assert!(
+            failure.message.contains("outside the contract's memory"),
+            "{failure}"
+        );
+        let same = run(&logging(2_000, 4096, 0), compiler, 1u64 << 60);
+        assert_eq!(same.gas_used, big.gas_used, "{}", compiler.name());
+    }
+}
+
+/// A log line that is not UTF-8 is kept as its length, not decoded byte by byte.
+#[test]
+fn a_log_line_that_is_not_utf8_is_kept_as_its_length() {
+    let wasm = wat::parse_str(
+        r#"(module
+  (import "bot:contract/runtime@0.1.0" "log" (func $log (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "ok\ff\fe")
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 32768))
+  (func (export "invoke") (param i32 i32 i32 i32) (result i32)
+    (call $log (i32.const 64) (i32.const 2))
+    (call $log (i32.const 64) (i32.const 4))
+    (i32.const 0)))"#,
+    )
+    .unwrap();
+    let outcome = run(&wasm, Compiler::Cranelift, 1u64 << 40);
+    assert_eq!(outcome.logs, ["ok", "<4 bytes, not UTF-8>"]);
+}

@@ -37,6 +37,8 @@ pub mod mem {
     /// 4 KiB of message bytes, also used as values.
     pub const DATA: u32 = 4096;
     pub const DATA_LEN: u32 = 4096;
+    /// 4 KiB of UTF-8 text, written by the probe that logs it.
+    pub const UTF8: u32 = 8192;
     /// The bump allocator the host allocates returned lists from (wraps around).
     pub const HEAP: u32 = 16384;
     pub const HEAP_END: u32 = 60000;
@@ -397,12 +399,16 @@ pub fn host_probes(inputs: &Inputs) -> Vec<Probe> {
                 format!("(call $emit (i32.const {NAME}) (i32.const 7) (i32.const {DATA}) (i32.const 64))"),
             )
         },
-        host(
-            "runtime.log",
-            "a 64-byte log line",
-            &[(RUNTIME, "log")],
-            format!("(call $log (i32.const {DATA}) (i32.const 64))"),
-        ),
+        Probe {
+            // The lines a transaction keeps (short lines reach the line cap first).
+            max_iterations: 1_000,
+            ..host(
+                "runtime.log",
+                "a 32-byte log line, kept",
+                &[(RUNTIME, "log")],
+                format!("(call $log (i32.const {KEY_SMALL}) (i32.const 32))"),
+            )
+        },
         host(
             "crypto.sha256 32 B",
             "hash 32 bytes",
@@ -793,13 +799,35 @@ pub fn adversarial_probes() -> Vec<Probe> {
                 2,
             )
         },
-        probe(
-            "runtime.log 4 KiB",
-            "the longest log line",
-            &[(RUNTIME, "log")],
-            format!("(call $log (i32.const {DATA}) (i32.const {DATA_LEN}))"),
-            2,
-        ),
+        Probe {
+            // The lines a transaction keeps: 64 KiB of them.
+            max_iterations: 16,
+            ..probe(
+                "runtime.log 4 KiB",
+                "the longest log line, not UTF-8, kept",
+                &[(RUNTIME, "log")],
+                format!("(call $log (i32.const {DATA}) (i32.const {DATA_LEN}))"),
+                2,
+            )
+        },
+        Probe {
+            max_iterations: 16,
+            // 4 KiB of two-byte characters (é) after the data.
+            setup: format!(
+                "(block $made (loop $make
+                   (br_if $made (i32.ge_u (local.get $p) (i32.const {DATA_LEN})))
+                   (i32.store16 (i32.add (local.get $p) (i32.const {UTF8})) (i32.const 0xa9c3))
+                   (local.set $p (i32.add (local.get $p) (i32.const 2)))
+                   (br $make)))"
+            ),
+            ..probe(
+                "runtime.log 4 KiB UTF-8",
+                "the longest log line, all two-byte characters, kept",
+                &[(RUNTIME, "log")],
+                format!("(call $log (i32.const {UTF8}) (i32.const {DATA_LEN}))"),
+                2,
+            )
+        },
         probe(
             "crypto.sha256 1 MiB",
             "hash the most bytes",

@@ -166,6 +166,8 @@ pub(crate) struct TxEnv {
     /// The reply a command callback is being given.
     pub reply: Option<CommandReply>,
     pub logs: Vec<String>,
+    /// Bytes of `logs`, against the cap on what is kept.
+    pub log_bytes: usize,
     pub gas_use: GasBreakdown,
     /// Bytes of storage keys and values written so far, against `max_write_bytes`.
     pub written_bytes: u64,
@@ -196,6 +198,7 @@ impl Default for TxEnv {
             service_calls: Vec::new(),
             reply: None,
             logs: Vec::new(),
+            log_bytes: 0,
             gas_use: GasBreakdown::default(),
             written_bytes: 0,
             allocating: false,

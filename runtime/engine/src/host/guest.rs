@@ -76,6 +76,21 @@ fn out_of_bounds(what: &str, ptr: u32, len: u64, size: u64) -> RuntimeError {
     ))
 }
 
+/// Refuses `len` bytes at `ptr` unless they are inside the guest's memory; reads nothing.
+pub(crate) fn check_range(
+    env: &mut Env,
+    ptr: u32,
+    len: u32,
+    what: &str,
+) -> Result<(), RuntimeError> {
+    let view = env.data().frame()?.memory.view(env);
+    let size = view.data_size();
+    if u64::from(ptr) + u64::from(len) > size {
+        return Err(out_of_bounds(what, ptr, len.into(), size));
+    }
+    Ok(())
+}
+
 /// Copies `len` bytes at `ptr` out of the guest; refuses more than `limit` bytes.
 pub(crate) fn read_bytes(
     env: &mut Env,
@@ -89,11 +104,9 @@ pub(crate) fn read_bytes(
             "{what} is {len} bytes; the limit is {limit}"
         )));
     }
+    check_range(env, ptr, len, what)?;
     let view = env.data().frame()?.memory.view(env);
     let size = view.data_size();
-    if u64::from(ptr) + u64::from(len) > size {
-        return Err(out_of_bounds(what, ptr, len.into(), size));
-    }
     let mut buf = vec![0u8; len as usize];
     view.read(u64::from(ptr), &mut buf)
         .map_err(|_| out_of_bounds(what, ptr, len.into(), size))?;
