@@ -217,6 +217,30 @@ fn bench_gas_calibrate_reports_every_row_it_measured() {
         report["pass"].as_bool().unwrap(),
         "the exit code says whether every row is within the band"
     );
+    // Adversarial rows alone are compared with `plain`, measured beside them.
+    let out = run(&[
+        "--json",
+        "bench",
+        "gas",
+        "--calibrate",
+        "--only",
+        "random if",
+        "--repeats",
+        "1",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rows: Vec<(&str, bool)> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap(),
+                r["adversarial"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("plain", false), ("random if", true)]);
     let out = run(&["bench", "gas", "--calibrate", "--only", "no-such-row"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

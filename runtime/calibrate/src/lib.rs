@@ -487,12 +487,16 @@ pub fn calibrate(options: &Options) -> Report {
             Source::Compile(wat, repeats),
         ));
     }
-    // Adversarial rows are compared with the friendly rows' unit: keep `plain` for it.
-    let friendly_wanted = specs
+    // Adversarial rows are compared with the friendly rows' unit: keep `plain` for it when
+    // only adversarial rows match (a filter that matches no row measures nothing).
+    let reference_needed = specs
         .iter()
-        .any(|(name, _, _, adv, _)| !adv && wanted(name));
+        .any(|(name, _, _, adv, _)| *adv && wanted(name))
+        && !specs
+            .iter()
+            .any(|(name, _, _, adv, _)| !adv && wanted(name));
     specs.retain(|(name, _, _, adv, _)| {
-        wanted(name) || (!friendly_wanted && !adv && name == "plain")
+        wanted(name) || (reference_needed && !adv && name == "plain")
     });
     // Gas per unit is deterministic; time per unit is sampled once per pass.
     let mut samples: Vec<(f64, Vec<f64>)> = specs.iter().map(|_| (0.0, Vec::new())).collect();
