@@ -144,7 +144,15 @@ fn bench_gas_breaks_a_method_down_and_the_parts_add_up() {
             .unwrap_or_else(|| panic!("{name} in {call_host:?}"))
             .clone()
     };
-    assert_eq!(used("instantiate")["gas"], bot_engine::COSTS.instantiate);
+    // An instance costs what its module declares: the counter's pages, imports, data.
+    let wasm = std::fs::read(path).unwrap();
+    let engine = bot_engine::Engine::new(bot_engine::EngineConfig::default()).unwrap();
+    let declared = engine.validate(&wasm).unwrap().declared;
+    assert_eq!(declared.initial_pages, 2, "the SDK links a 64 KiB stack");
+    assert_eq!(
+        used("instantiate")["gas"],
+        bot_engine::COSTS.instantiate_gas(&declared)
+    );
     // Each host function's share is its price in the table: the caller's 20-byte address.
     let caller = bot_engine::COSTS.env_list;
     assert_eq!(

@@ -605,3 +605,66 @@ fn a_block_is_bounded_in_bytes_and_in_what_its_transactions_write() {
         "{err}"
     );
 }
+
+/// A contract whose one function keeps `locals` values live across `blocks` blocks.
+fn live_locals_bomb(locals: usize, blocks: usize) -> Vec<u8> {
+    let mut body = String::new();
+    for b in 0..blocks {
+        let (x, y) = (b % locals, (b * 7 + 1) % locals);
+        body.push_str(&format!(
+            "(block (local.set {x} (i64.add (local.get {x}) (local.get {y}))) (br_if 0 (i32.wrap_i64 (local.get {x}))))\n"
+        ));
+    }
+    let sum: String = (0..locals)
+        .map(|l| format!("(local.get {l}) (i64.add)\n"))
+        .collect();
+    wat::parse_str(format!(
+        r#"(module
+  (memory (export "memory") 1)
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
+  (func (export "invoke") (param i32 i32 i32 i32) (result i32) (i32.const 16))
+  (func (result i64) (local {}) {body} (i64.const 0) {sum}))"#,
+        "i64 ".repeat(locals)
+    ))
+    .unwrap()
+}
+
+#[test]
+fn an_upload_pays_for_what_its_functions_weigh_to_compile() {
+    let node = node(&genesis(Mode::Private));
+    let key = Keypair::dev("dev0");
+    let params = node.chain.params().clone();
+    let bomb = live_locals_bomb(300, 2_000);
+    let size = bomb.len() as u64;
+    let engine = Engine::new(EngineConfig::default()).unwrap();
+    let weight = bot_engine::COSTS.compile_bytes(&engine.validate(&bomb).unwrap());
+    assert!(weight > 4 * size, "{size} bytes weigh {weight}");
+    let intrinsic = bot_chain::intrinsic_gas(
+        &params,
+        sign(&key, 0, TxKind::Upload { wasm: bomb.clone() }).encoded_len(),
+    );
+    // Enough for its size, not for its weight: refused, naming what it weighs.
+    let mut short = sign(&key, 0, TxKind::Upload { wasm: bomb.clone() }).tx;
+    short.gas_limit = intrinsic + 2 * size * params.upload_byte_gas;
+    let mut enough = sign(&key, 1, TxKind::Upload { wasm: bomb.clone() }).tx;
+    enough.gas_limit = intrinsic + weight * params.upload_byte_gas;
+    let (_, receipts) = produce(
+        &[&node],
+        vec![SignedTx::sign(short, &key), SignedTx::sign(enough, &key)],
+        1_700_000_001_000,
+    );
+    let error = receipts[0].error.as_ref().expect("the short upload fails");
+    assert_eq!(error.kind, bot_chain::ErrorKind::OutOfGas);
+    assert!(
+        error
+            .message
+            .contains(&format!("weigh {weight} bytes to compile")),
+        "{}",
+        error.message
+    );
+    assert!(receipts[1].is_ok(), "{:?}", receipts[1]);
+    assert_eq!(
+        receipts[1].gas_used,
+        intrinsic + weight * params.upload_byte_gas
+    );
+}

@@ -107,3 +107,81 @@ fn a_write_whose_commit_runs_out_of_gas_is_not_kept() {
         );
     }
 }
+
+/// A module of `pages` initial pages whose `invoke` returns at once.
+fn pages(pages: u32) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(module
+  (memory (export "memory") {pages})
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
+  (func (export "invoke") (param i32 i32 i32 i32) (result i32)
+    (i32.store (i32.const 16) (i32.const 0))
+    (i32.store (i32.const 20) (i32.const 0))
+    (i32.store (i32.const 24) (i32.const 0))
+    (i32.const 16)))"#
+    ))
+    .expect("test wat")
+}
+
+fn run(compiler: Compiler, wasm: &[u8], gas_limit: u64) -> bot_engine::Outcome {
+    let mut chain = Chain::new(compiler);
+    chain.gas_limit = gas_limit;
+    chain.deploy(CONTRACT, wasm);
+    chain.run(&chain.request(CONTRACT, "run", Vec::new(), false))
+}
+
+#[test]
+fn an_instance_pays_for_every_page_it_declares_before_it_runs() {
+    for compiler in [Compiler::Cranelift, Compiler::Singlepass] {
+        let one = run(compiler, &pages(1), 10_000_000);
+        let five = run(compiler, &pages(5), 10_000_000);
+        assert!(one.result.is_ok() && five.result.is_ok(), "{compiler:?}");
+        // Four more pages cost what growing four pages costs: the contract may touch them all.
+        assert_eq!(
+            five.gas_used - one.gas_used,
+            4 * COSTS.memory_grow_per_page,
+            "{compiler:?}"
+        );
+        let instantiate = |o: &bot_engine::Outcome| {
+            o.breakdown
+                .host
+                .iter()
+                .find(|u| u.name == "instantiate")
+                .map(|u| u.gas)
+        };
+        assert_eq!(instantiate(&one), Some(COSTS.instantiate), "{compiler:?}");
+        // A limit that pays for one page but not five: out of gas before the first instruction.
+        let short = run(compiler, &pages(5), COSTS.instantiate + 1_000);
+        assert_eq!(
+            short.result.map_err(|f| f.kind),
+            Err(bot_engine::FailureKind::OutOfGas),
+            "{compiler:?}"
+        );
+        assert_eq!(short.gas_used, COSTS.instantiate + 1_000, "{compiler:?}");
+    }
+}
+
+#[test]
+fn sdk_contracts_declare_two_pages_and_upload_for_about_their_size() {
+    let engine = bot_engine::Engine::new(bot_engine::EngineConfig::default()).unwrap();
+    for name in [
+        "counter",
+        "probe",
+        "notes",
+        "monitor",
+        "supply_chain",
+        "washer_agent",
+    ] {
+        let wasm = bot_tests::wasm(name);
+        let module = engine.validate(&wasm).unwrap();
+        // A 64 KiB stack and the data after it: every instance pays for these pages.
+        assert_eq!(module.declared.initial_pages, 2, "{name}");
+        // Only functions smaller than the compiler's fixed work per function weigh more.
+        let weight = COSTS.compile_bytes(&module);
+        let size = wasm.len() as u64;
+        assert!(
+            weight >= size && weight <= size + size / 50,
+            "{name}: {size} bytes weigh {weight}"
+        );
+    }
+}

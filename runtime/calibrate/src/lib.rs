@@ -366,10 +366,11 @@ fn measure_compile(bench: &Bench, wat: &str, repeats: usize) -> (f64, f64) {
     // Nothing calls the functions: wasmer compiles every function of a module anyway.
     let wasm = wat::parse_str(wat).expect("code module wat");
     let mut times = Vec::new();
+    let mut compile_bytes = 0;
     for round in 0..=repeats {
         bench.engine.clear_memory_cache();
         let started = Instant::now();
-        bench
+        let validated = bench
             .engine
             .prepare(&wasm)
             .expect("the engine compiles")
@@ -377,10 +378,12 @@ fn measure_compile(bench: &Bench, wat: &str, repeats: usize) -> (f64, f64) {
         if round > 0 {
             times.push(started.elapsed());
         }
+        compile_bytes = COSTS.compile_bytes(&validated);
     }
+    // The upload pays for the bytes its functions weigh to compile, at least its size.
     let bytes = wasm.len() as f64;
-    let gas = bot_chain::Params::default().upload_byte_gas as f64;
-    (gas, median(times) / bytes)
+    let upload = bot_chain::Params::default().upload_byte_gas as f64;
+    (upload * compile_bytes as f64 / bytes, median(times) / bytes)
 }
 
 /// A block's commit of one changed key, on a store of [`FILLER_KEYS`]: the Merkle path update

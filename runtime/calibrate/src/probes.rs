@@ -908,15 +908,17 @@ pub fn adversarial_callees() -> Vec<Callee> {
             .collect::<String>()
     };
     let pages = limits.max_memory_pages;
-    let touch = format!(
-        "(local $p i32)
-         (block $done (loop $touch
-           (br_if $done (i32.ge_u (local.get $p) (i32.const {})))
-           (i64.store (local.get $p) (i64.const 1))
-           (local.set $p (i32.add (local.get $p) (i32.const 4096)))
-           (br $touch)))",
-        pages * 65536
-    );
+    let touch = |pages: u32| {
+        format!(
+            "(local $p i32)
+             (block $done (loop $touch
+               (br_if $done (i32.ge_u (local.get $p) (i32.const {})))
+               (i64.store (local.get $p) (i64.const 1))
+               (local.set $p (i32.add (local.get $p) (i32.const 4096)))
+               (br $touch)))",
+            pages * 65536
+        )
+    };
     let result = bot_engine::HostLimits::default().max_result_bytes;
     vec![
         callee(
@@ -953,7 +955,13 @@ pub fn adversarial_callees() -> Vec<Callee> {
             5,
             "calls.query touched pages",
             "a query of a contract declaring the most initial pages and touching each 4 KiB",
-            module(pages, String::new(), &touch, (0, 0)),
+            module(pages, String::new(), &touch(pages), (0, 0)),
+        ),
+        callee(
+            7,
+            "calls.query one page touched",
+            "a query of a contract with one page (the base price's) touching each 4 KiB",
+            module(1, String::new(), &touch(1), (0, 0)),
         ),
         callee(
             6,

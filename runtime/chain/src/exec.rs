@@ -571,10 +571,29 @@ impl Executor<'_> {
                         ),
                     ));
                 }
-                if let Err(e) = self.engine.validate(wasm) {
+                let validated = match self.engine.validate(wasm) {
+                    Ok(validated) => validated,
+                    Err(e) => {
+                        return Ok(Effect::failed(
+                            cost,
+                            error(ErrorKind::InvalidCode, e.to_string()),
+                        ));
+                    }
+                };
+                // Functions that make the compiler work harder than their size says pay for
+                // the bytes they weigh (validation, linear in the size, is what `cost` paid).
+                let compile_bytes = bot_engine::COSTS.compile_bytes(&validated);
+                let cost = self.params.upload_byte_gas.saturating_mul(compile_bytes);
+                if cost > budget {
                     return Ok(Effect::failed(
-                        cost,
-                        error(ErrorKind::InvalidCode, e.to_string()),
+                        budget,
+                        error(
+                            ErrorKind::OutOfGas,
+                            format!(
+                                "uploading {} bytes costs {cost} gas: its functions weigh {compile_bytes} bytes to compile",
+                                wasm.len()
+                            ),
+                        ),
                     ));
                 }
                 let hash = CodeHash::of(wasm);

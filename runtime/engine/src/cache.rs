@@ -1,7 +1,8 @@
 //! Compiled modules, kept in a bounded in-memory LRU and as serialized artifacts on disk.
 //!
 //! Disk artifacts are written as `magic | sha256(payload) | payload` to a temporary file and
-//! renamed into place. On load the checksum is verified before wasmer sees a byte: a truncated
+//! renamed into place, where the payload is what the module declares (seven little-endian
+//! u64s, which price its instances) followed by wasmer's serialized module. On load the checksum is verified before wasmer sees a byte: a truncated
 //! or altered file is reported as [`DiskLoad::Corrupt`] and recompiled, never deserialized.
 
 use std::collections::BTreeSet;
@@ -14,8 +15,12 @@ use std::sync::{Arc, Mutex};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
-const MAGIC: &[u8; 8] = b"BOTART01";
+use crate::gas::COSTS;
+use crate::validate::Declared;
+
+const MAGIC: &[u8; 8] = b"BOTART02";
 const HEADER: usize = MAGIC.len() + 32;
+const DECLARED: usize = 7 * 8;
 
 pub type ArtifactKey = [u8; 32];
 
@@ -25,11 +30,13 @@ pub struct LoadedCode {
     pub module: wasmer::Module,
     /// Methods the contract's ABI marks `#[view]`: they run read-only.
     pub views: Arc<BTreeSet<String>>,
+    /// What one instance costs, from what the module declares.
+    pub instantiate_gas: u64,
 }
 
 impl LoadedCode {
     /// Reads the views from the `bot:abi` section the module carries (validated at deploy).
-    pub fn new(module: wasmer::Module) -> LoadedCode {
+    pub fn new(module: wasmer::Module, declared: &Declared) -> LoadedCode {
         let views = module
             .custom_sections(bot_abi::SECTION)
             .next()
@@ -45,6 +52,7 @@ impl LoadedCode {
         LoadedCode {
             module,
             views: Arc::new(views),
+            instantiate_gas: COSTS.instantiate_gas(declared),
         }
     }
 }
@@ -85,7 +93,8 @@ impl MemoryCache {
 /// What reading an artifact from disk found.
 #[derive(Debug)]
 pub enum DiskLoad {
-    Hit(Vec<u8>),
+    /// What the module declares, and its serialized artifact.
+    Hit(Declared, Vec<u8>),
     Miss,
     /// The file exists but is truncated or its checksum does not match.
     Corrupt,
@@ -112,7 +121,7 @@ impl DiskCache {
         let Ok(bytes) = fs::read(self.path(key)) else {
             return DiskLoad::Miss;
         };
-        if bytes.len() < HEADER || &bytes[..MAGIC.len()] != MAGIC {
+        if bytes.len() < HEADER + DECLARED || &bytes[..MAGIC.len()] != MAGIC {
             return DiskLoad::Corrupt;
         }
         let (header, payload) = bytes.split_at(HEADER);
@@ -120,17 +129,36 @@ impl DiskCache {
         if header[MAGIC.len()..] != digest {
             return DiskLoad::Corrupt;
         }
-        DiskLoad::Hit(payload.to_vec())
+        let (declared, artifact) = payload.split_at(DECLARED);
+        let mut words = [0u64; 7];
+        for (word, bytes) in words.iter_mut().zip(declared.chunks_exact(8)) {
+            *word = u64::from_le_bytes(bytes.try_into().expect("chunks of 8"));
+        }
+        DiskLoad::Hit(Declared::from_words(words), artifact.to_vec())
     }
 
     /// Writes atomically; a failure to write only costs a recompile later, so callers may ignore it.
-    pub fn store(&self, key: &ArtifactKey, artifact: &[u8]) -> std::io::Result<()> {
+    pub fn store(
+        &self,
+        key: &ArtifactKey,
+        declared: &Declared,
+        artifact: &[u8],
+    ) -> std::io::Result<()> {
         let path = self.path(key);
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         {
             let mut file = fs::File::create(&tmp)?;
+            let declared: Vec<u8> = declared
+                .to_words()
+                .iter()
+                .flat_map(|w| w.to_le_bytes())
+                .collect();
+            let mut digest = Sha256::new();
+            digest.update(&declared);
+            digest.update(artifact);
             file.write_all(MAGIC)?;
-            file.write_all(&Sha256::digest(artifact))?;
+            file.write_all(&digest.finalize())?;
+            file.write_all(&declared)?;
             file.write_all(artifact)?;
             file.sync_all()?;
         }

@@ -160,6 +160,8 @@ pub(crate) struct TxEnv {
     pub frames: Vec<Frame>,
     pub overlay: Overlay,
     pub events: Vec<Event>,
+    /// Bytes of the names and data of `events`, against `max_event_bytes`.
+    pub event_bytes: u64,
     pub accesses: Vec<DataAccess>,
     pub commands: Vec<CommandRequest>,
     pub service_calls: Vec<ServiceCall>,
@@ -193,6 +195,7 @@ impl Default for TxEnv {
             frames: Vec::new(),
             overlay: Overlay::new(),
             events: Vec::new(),
+            event_bytes: 0,
             accesses: Vec::new(),
             commands: Vec::new(),
             service_calls: Vec::new(),
@@ -340,18 +343,20 @@ impl Engine {
         }
         let disk = inner.disk.as_ref()?;
         match disk.load(key) {
-            DiskLoad::Hit(artifact) => match compile::load_artifact(&inner.runtime, &artifact) {
-                Ok(module) => {
-                    inner.stats.disk_hits.fetch_add(1, Ordering::Relaxed);
-                    let code = LoadedCode::new(module);
-                    inner.memory.insert(*key, code.clone());
-                    Some(code)
+            DiskLoad::Hit(declared, artifact) => {
+                match compile::load_artifact(&inner.runtime, &artifact) {
+                    Ok(module) => {
+                        inner.stats.disk_hits.fetch_add(1, Ordering::Relaxed);
+                        let code = LoadedCode::new(module, &declared);
+                        inner.memory.insert(*key, code.clone());
+                        Some(code)
+                    }
+                    Err(_) => {
+                        inner.stats.disk_corrupt.fetch_add(1, Ordering::Relaxed);
+                        None
+                    }
                 }
-                Err(_) => {
-                    inner.stats.disk_corrupt.fetch_add(1, Ordering::Relaxed);
-                    None
-                }
-            },
+            }
             DiskLoad::Corrupt => {
                 inner.stats.disk_corrupt.fetch_add(1, Ordering::Relaxed);
                 None
@@ -381,9 +386,9 @@ impl Engine {
         let module = compile::load_artifact(&inner.runtime, &artifact)?;
         if let Some(disk) = &inner.disk {
             // A failed write only means a recompile after restart.
-            let _ = disk.store(&key, &artifact);
+            let _ = disk.store(&key, &validated.declared, &artifact);
         }
-        let code = LoadedCode::new(module);
+        let code = LoadedCode::new(module, &validated.declared);
         inner.memory.insert(key, code.clone());
         Ok(code)
     }
@@ -470,6 +475,14 @@ impl Engine {
                 return Ok(outcome);
             }
         };
+        let instantiate = code.instantiate_gas;
+        if call.gas_limit < instantiate {
+            let mut outcome = fail(out_of_gas(call.gas_limit), call.gas_limit);
+            outcome
+                .breakdown
+                .record("instantiate", true, call.gas_limit);
+            return Ok(outcome);
+        }
         let mut store = Store::new(self.inner.runtime.clone());
         let env = FunctionEnv::new(
             &mut store,
@@ -486,14 +499,14 @@ impl Engine {
         );
         env.as_mut(&mut store)
             .gas_use
-            .record("instantiate", true, COSTS.instantiate);
+            .record("instantiate", true, instantiate);
         let spec = FrameSpec {
             contract: call.contract,
             caller: call.caller,
             read_only: call.read_only || code.views.contains(&call.method),
             method: &call.method,
             args: &call.args,
-            gas: call.gas_limit - COSTS.instantiate,
+            gas: call.gas_limit - instantiate,
         };
         let frame = run_frame(&mut store, &env, &code.module, spec)?;
         let data = env.as_mut(&mut store);

@@ -7,8 +7,10 @@
 use sha2::{Digest, Sha256};
 use wasmparser::Operator;
 
+use crate::validate::{Declared, ValidatedModule};
+
 /// Bumped on every change to [`COSTS`].
-pub const COST_TABLE_VERSION: u32 = 6;
+pub const COST_TABLE_VERSION: u32 = 7;
 
 /// A host function's price: a base fee plus a fee per byte it reads from or writes to the
 /// contract, or stores.
@@ -61,9 +63,31 @@ pub struct CostTable {
     /// Charged when a function is entered, per local it declares (they are zeroed on entry).
     pub per_local: u64,
 
+    // uploading code
+    /// An upload pays the chain's fee per byte for each byte of the module, and for more bytes
+    /// where a function makes the compiler work harder than its size says: a function is
+    /// priced as if it were its values live across blocks ([`FunctionInfo::live_across_blocks`],
+    /// which Cranelift's register allocation grows with) divided by this, when that is more
+    /// than its size (see [`CostTable::compile_bytes`]).
+    ///
+    /// [`FunctionInfo::live_across_blocks`]: crate::validate::FunctionInfo::live_across_blocks
+    pub compile_live_blocks_per_byte: u64,
+    /// What the smallest function weighs, in bytes: the compiler's fixed work per function.
+    pub compile_min_function_bytes: u64,
+
     // host functions
-    /// Creating a contract instance, at the top of a call and for every cross-contract call.
+    /// Creating a contract instance, at the top of a call and for every cross-contract call,
+    /// with one page of memory; what the module declares costs more (see
+    /// [`CostTable::instantiate_gas`]): each further initial page `memory_grow_per_page`, like
+    /// a grown one (the contract may touch all of it), each data byte what bulk memory costs,
+    /// and the fees below.
     pub instantiate: u64,
+    pub instantiate_per_import: u64,
+    pub instantiate_per_global: u64,
+    /// Per entry of the table's initial size and per function reference an element segment
+    /// writes into it.
+    pub instantiate_per_table_element: u64,
+    pub instantiate_per_data_segment: u64,
     /// Copying bytes into the contract (return values), per byte, on top of each function's fee.
     pub return_per_byte: u64,
     /// Facts returned as a value (`block-height`, `gas-left`...).
@@ -114,10 +138,17 @@ pub const COSTS: CostTable = CostTable {
     bulk_memory: 8,
     bulk_memory_bytes_per_gas: 8,
     per_local: 1,
-    instantiate: 375_000,
+    compile_live_blocks_per_byte: 8,
+    compile_min_function_bytes: 16,
+    // A minimal instance, its one page touched in full included.
+    instantiate: 750_000,
+    instantiate_per_import: 24_000,
+    instantiate_per_global: 250,
+    instantiate_per_table_element: 400,
+    instantiate_per_data_segment: 3_000,
     return_per_byte: 1,
-    env: HostCost::new(750, 0),
-    env_list: HostCost::new(2_750, 1),
+    env: HostCost::new(900, 0),
+    env_list: HostCost::new(3_300, 1),
     storage_get: HostCost::new(14_000, 3),
     storage_has: HostCost::new(11_000, 1),
     storage_set: HostCost::new(6_100, 6),
@@ -125,7 +156,7 @@ pub const COSTS: CostTable = CostTable {
     storage_commit: 1_200_000,
     storage_scan: HostCost::new(6_000, 1),
     storage_scan_per_entry: 11_000,
-    emit: HostCost::new(3_000, 4),
+    emit: HostCost::new(4_700, 4),
     sha256: HostCost::new(5_100, 15),
     keccak256: HostCost::new(10_850, 57),
     secp256k1_verify: HostCost::new(1_400_000, 1),
@@ -134,7 +165,8 @@ pub const COSTS: CostTable = CostTable {
     p256_verify: HostCost::new(4_000_000, 1),
     call_contract: HostCost::new(57_000, 2),
     abort: HostCost::new(2_000, 1),
-    log: HostCost::new(7_400, 1),
+    // A kept line is validated as UTF-8 and copied: ~1 ns a byte.
+    log: HostCost::new(7_400, 10),
 };
 
 // Branches and calls cost more than arithmetic (CosmWasm once underpriced branches tenfold).
@@ -186,6 +218,44 @@ impl CostTable {
             | TableSize { .. } => self.memory_access,
             _ => self.plain,
         }
+    }
+
+    /// What creating one instance of a module costs, from what it declares. Saturates: a price
+    /// no gas limit can pay is out of gas.
+    pub fn instantiate_gas(&self, declared: &Declared) -> u64 {
+        let per = |count: u64, price: u64| count.saturating_mul(price);
+        [
+            per(
+                declared.initial_pages.saturating_sub(1),
+                self.memory_grow_per_page,
+            ),
+            per(declared.imports, self.instantiate_per_import),
+            per(declared.globals, self.instantiate_per_global),
+            per(
+                declared
+                    .table_elements
+                    .saturating_add(declared.element_items),
+                self.instantiate_per_table_element,
+            ),
+            per(declared.data_segments, self.instantiate_per_data_segment),
+            self.bulk_memory_bytes(declared.data_bytes),
+        ]
+        .into_iter()
+        .fold(self.instantiate, u64::saturating_add)
+    }
+
+    /// The bytes an upload of `module` pays for: its size, plus for each function that weighs
+    /// more than its body (its values live across blocks, or the fixed work per function),
+    /// the difference.
+    pub fn compile_bytes(&self, module: &ValidatedModule) -> u64 {
+        let per_byte = self.compile_live_blocks_per_byte.max(1);
+        module
+            .functions
+            .iter()
+            .fold(module.wasm.len() as u64, |sum, f| {
+                let weight = (f.live_across_blocks / per_byte).max(self.compile_min_function_bytes);
+                sum.saturating_add(weight.saturating_sub(u64::from(f.body_bytes)))
+            })
     }
 
     /// Gas for a bulk-memory operation over `len` bytes, beyond its static cost.
@@ -264,6 +334,46 @@ mod tests {
     fn host_fees_never_overflow_silently() {
         assert_eq!(COSTS.storage_set.for_bytes(u64::MAX), None);
         assert_eq!(COSTS.sha256.for_bytes(10), Some(5_100 + 150));
+    }
+
+    #[test]
+    fn an_instance_pays_for_what_its_module_declares() {
+        let none = Declared::default();
+        assert_eq!(COSTS.instantiate_gas(&none), COSTS.instantiate);
+        let pages = |initial_pages| Declared {
+            initial_pages,
+            ..none
+        };
+        assert_eq!(COSTS.instantiate_gas(&pages(1)), COSTS.instantiate);
+        assert_eq!(
+            COSTS.instantiate_gas(&pages(3)),
+            COSTS.instantiate + 2 * COSTS.memory_grow_per_page
+        );
+        let everything = Declared {
+            initial_pages: 2,
+            table_elements: 10,
+            element_items: 5,
+            globals: 3,
+            imports: 4,
+            data_segments: 2,
+            data_bytes: 17,
+        };
+        assert_eq!(
+            COSTS.instantiate_gas(&everything),
+            COSTS.instantiate
+                + COSTS.memory_grow_per_page
+                + 15 * COSTS.instantiate_per_table_element
+                + 3 * COSTS.instantiate_per_global
+                + 4 * COSTS.instantiate_per_import
+                + 2 * COSTS.instantiate_per_data_segment
+                + 3
+        );
+        let huge = Declared {
+            data_bytes: u64::MAX,
+            initial_pages: u64::MAX,
+            ..none
+        };
+        assert_eq!(COSTS.instantiate_gas(&huge), u64::MAX);
     }
 
     #[test]

@@ -172,6 +172,8 @@ impl ModuleMiddleware for Instrumentation {
             .unwrap_or(FunctionInfo {
                 locals: 0,
                 frame_slots: self.max_stack_slots + 1,
+                body_bytes: 0,
+                live_across_blocks: 0,
             });
         Box::new(FunctionInstrumentation {
             globals,

@@ -32,4 +32,4 @@ pub use memory_host::MemoryHost;
 pub use primitives::{
     Address, BlockContext, CallRequest, Entries, Event, HostScan, KeyRange, Order, Writes,
 };
-pub use validate::{CodeHash, ValidatedModule, ValidationError};
+pub use validate::{CodeHash, Declared, ValidatedModule, ValidationError};

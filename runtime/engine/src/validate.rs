@@ -133,6 +133,58 @@ pub struct FunctionInfo {
     pub locals: u32,
     /// Stack slots the function holds while it is on the call stack.
     pub frame_slots: u32,
+    /// The size of its body in the module, in bytes.
+    pub body_bytes: u32,
+    /// Params, locals and the deepest operand stack times the instructions that begin or end
+    /// a basic block (`block`, `loop`, `if`, `else`, branches): how much work register
+    /// allocation may have, with every value live across every block.
+    pub live_across_blocks: u64,
+}
+
+/// What a module declares that every instance of it costs to create: the host allocates,
+/// initializes or resolves each of these at instantiation, before the contract runs a single
+/// instruction. [`crate::gas::CostTable::instantiate_gas`] prices them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Declared {
+    /// The memory's initial size, in 64 KiB pages: the instance may touch all of them.
+    pub initial_pages: u64,
+    /// The table's initial size: every entry is allocated and nulled.
+    pub table_elements: u64,
+    /// Function references the element segments write into the table.
+    pub element_items: u64,
+    pub globals: u64,
+    /// Imported functions, each resolved to a host function.
+    pub imports: u64,
+    pub data_segments: u64,
+    /// Bytes of every data segment, copied into memory (active) or held for `memory.init`.
+    pub data_bytes: u64,
+}
+
+impl Declared {
+    /// The fields in a fixed order, for the artifact header.
+    pub fn to_words(self) -> [u64; 7] {
+        [
+            self.initial_pages,
+            self.table_elements,
+            self.element_items,
+            self.globals,
+            self.imports,
+            self.data_segments,
+            self.data_bytes,
+        ]
+    }
+
+    pub fn from_words(w: [u64; 7]) -> Declared {
+        Declared {
+            initial_pages: w[0],
+            table_elements: w[1],
+            element_items: w[2],
+            globals: w[3],
+            imports: w[4],
+            data_segments: w[5],
+            data_bytes: w[6],
+        }
+    }
 }
 
 /// A module that passed every check, with its hash and per-function facts.
@@ -140,6 +192,8 @@ pub struct FunctionInfo {
 pub struct ValidatedModule {
     pub code_hash: CodeHash,
     pub wasm: Arc<[u8]>,
+    /// What creating an instance of it allocates and initializes.
+    pub declared: Declared,
     /// Indexed by the module's defined (not imported) functions, in order.
     pub functions: Arc<[FunctionInfo]>,
     /// Which host functions the module imports, as (module, name).
@@ -269,6 +323,7 @@ struct Checker<'l> {
     memories: u32,
     exports: Vec<(String, ExternalKind, u32)>,
     abi: Option<bot_abi::ContractAbi>,
+    declared: Declared,
 }
 
 impl<'l> Checker<'l> {
@@ -284,6 +339,7 @@ impl<'l> Checker<'l> {
             memories: 0,
             exports: Vec::new(),
             abi: None,
+            declared: Declared::default(),
         }
     }
 
@@ -350,19 +406,24 @@ impl<'l> Checker<'l> {
                     for table in reader.clone() {
                         let ty = table.map_err(Self::malformed)?.ty;
                         self.table(ty.initial, ty.maximum)?;
+                        self.declared.table_elements += ty.initial;
                     }
                 }
                 Payload::MemorySection(reader) => {
                     for memory in reader.clone() {
                         let ty = memory.map_err(Self::malformed)?;
                         self.memory(ty.initial, ty.maximum)?;
+                        self.declared.initial_pages += ty.initial;
                     }
                 }
-                Payload::GlobalSection(reader) if reader.count() > self.limits.max_globals => {
-                    return Err(ValidationError::TooManyGlobals {
-                        count: u64::from(reader.count()),
-                        limit: self.limits.max_globals,
-                    });
+                Payload::GlobalSection(reader) => {
+                    if reader.count() > self.limits.max_globals {
+                        return Err(ValidationError::TooManyGlobals {
+                            count: u64::from(reader.count()),
+                            limit: self.limits.max_globals,
+                        });
+                    }
+                    self.declared.globals = u64::from(reader.count());
                 }
                 Payload::ExportSection(reader) => {
                     if reader.count() > self.limits.max_exports {
@@ -386,19 +447,33 @@ impl<'l> Checker<'l> {
                     }
                     self.abi = Some(decode_abi(reader.data())?);
                 }
-                Payload::ElementSection(reader)
-                    if reader.count() > self.limits.max_element_segments =>
-                {
-                    return Err(ValidationError::TooManyElementSegments {
-                        count: reader.count(),
-                        limit: self.limits.max_element_segments,
-                    });
+                Payload::ElementSection(reader) => {
+                    if reader.count() > self.limits.max_element_segments {
+                        return Err(ValidationError::TooManyElementSegments {
+                            count: reader.count(),
+                            limit: self.limits.max_element_segments,
+                        });
+                    }
+                    for element in reader.clone() {
+                        let items = match element.map_err(Self::malformed)?.items {
+                            wasmparser::ElementItems::Functions(f) => f.count(),
+                            wasmparser::ElementItems::Expressions(_, e) => e.count(),
+                        };
+                        self.declared.element_items += u64::from(items);
+                    }
                 }
-                Payload::DataSection(reader) if reader.count() > self.limits.max_data_segments => {
-                    return Err(ValidationError::TooManyDataSegments {
-                        count: reader.count(),
-                        limit: self.limits.max_data_segments,
-                    });
+                Payload::DataSection(reader) => {
+                    if reader.count() > self.limits.max_data_segments {
+                        return Err(ValidationError::TooManyDataSegments {
+                            count: reader.count(),
+                            limit: self.limits.max_data_segments,
+                        });
+                    }
+                    self.declared.data_segments = u64::from(reader.count());
+                    for data in reader.clone() {
+                        let data = data.map_err(Self::malformed)?;
+                        self.declared.data_bytes += data.data.len() as u64;
+                    }
                 }
                 _ => {}
             }
@@ -418,9 +493,11 @@ impl<'l> Checker<'l> {
         if self.memories != 1 {
             return Err(ValidationError::MemoryCount(self.memories));
         }
+        self.declared.imports = self.imports.len() as u64;
         Ok(ValidatedModule {
             code_hash: CodeHash::of(wasm),
             wasm: Arc::from(wasm),
+            declared: self.declared,
             functions: self.functions.into(),
             imports: self.imports,
             abi: self.abi.map(Arc::new),
@@ -545,6 +622,7 @@ impl<'l> Checker<'l> {
                 .map_err(Self::malformed)?;
         }
         let mut max_height: u32 = 0;
+        let mut block_edges: u64 = 0;
         let mut ops = wasmparser::OperatorsReader::new(reader);
         while !ops.eof() {
             let offset = ops.original_position();
@@ -559,6 +637,18 @@ impl<'l> Checker<'l> {
             };
             if let Some(op) = forbidden {
                 return Err(ValidationError::ForbiddenInstruction { index, op });
+            }
+            if matches!(
+                op,
+                Block { .. }
+                    | Loop { .. }
+                    | If { .. }
+                    | Else
+                    | Br { .. }
+                    | BrIf { .. }
+                    | BrTable { .. }
+            ) {
+                block_edges += 1;
             }
             func.op(offset, &op).map_err(Self::malformed)?;
             max_height = max_height.max(func.operand_stack_height());
@@ -578,6 +668,8 @@ impl<'l> Checker<'l> {
         Ok(FunctionInfo {
             locals: locals as u32,
             frame_slots: slots as u32,
+            body_bytes: (body.range().end - body.range().start) as u32,
+            live_across_blocks: (params + locals + u64::from(max_height)) * block_edges,
         })
     }
 

@@ -194,14 +194,14 @@ fn nested_call(
     };
     let read_only = query || env.data().frame()?.read_only || code.views.contains(method);
     // The callee's instance is paid for by the caller, then gets what it was given.
-    charge(env, "instantiate", Some(COSTS.instantiate))?;
+    charge(env, "instantiate", Some(code.instantiate_gas))?;
     let left = guest::gas_left(env)?;
     let forwarded = requested.map_or(left, |r| r.min(left));
     guest::reserve(env, forwarded)?;
 
     let data = env.data_mut();
     data.overlay.push();
-    let events_before = data.events.len();
+    let events_before = (data.events.len(), data.event_bytes);
     let accesses_before = data.accesses.len();
     let commands_before = data.commands.len();
     let service_calls_before = data.service_calls.len();
@@ -228,7 +228,8 @@ fn nested_call(
         data.overlay.commit();
     } else {
         data.overlay.discard();
-        data.events.truncate(events_before);
+        data.events.truncate(events_before.0);
+        data.event_bytes = events_before.1;
         data.accesses.truncate(accesses_before);
         data.commands.truncate(commands_before);
         data.service_calls.truncate(service_calls_before);
