@@ -120,19 +120,26 @@ fn group(n: u64) -> String {
 }
 
 /// The calibration, printed or as JSON; whether every row is within the band.
-pub fn calibrate(json: bool, only: Option<String>, repeats: usize) -> Result<bool> {
+pub fn calibrate(
+    json: bool,
+    only: Option<String>,
+    repeats: usize,
+    singlepass: bool,
+) -> Result<bool> {
     if repeats == 0 {
         anyhow::bail!("--repeats must be at least 1");
     }
     if !json {
         eprintln!(
             "measuring every instruction class and host function, then the adversarial set \
-             (about 8 minutes on 2 cores; `--only NAME` for some rows)..."
+             (about {} minutes on 2 cores; `--only NAME` for some rows)...",
+            if singlepass { 16 } else { 8 }
         );
     }
     let report = bot_calibrate::calibrate(&bot_calibrate::Options {
         repeats,
         only,
+        singlepass,
         ..bot_calibrate::Options::default()
     });
     if report.rows.is_empty() {

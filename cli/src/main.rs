@@ -268,6 +268,10 @@ enum BenchCommand {
         /// With --calibrate: timed runs per row and pass (the median is kept).
         #[arg(long, default_value_t = 5, requires = "calibrate")]
         repeats: usize,
+        /// With --calibrate: also time every row on Singlepass, in the same run, and show its
+        /// time per gas over Cranelift's (`sp/cl`); about twice as long.
+        #[arg(long, requires = "calibrate")]
+        singlepass: bool,
     },
     /// Sustained committed tx/s and submit-to-commit latency of a devnet (started for the run
     /// unless --rpc names a node), with the nodes' memory.
@@ -585,6 +589,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                     calibrate,
                     only,
                     repeats,
+                    singlepass,
                 },
         } => {
             if *calibrate {
@@ -593,7 +598,8 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                         "--calibrate measures the engine, not a contract: drop the file, --call and --init"
                     );
                 }
-                let passed = cargo_bot::bench_gas::calibrate(cli.json, only.clone(), *repeats)?;
+                let passed =
+                    cargo_bot::bench_gas::calibrate(cli.json, only.clone(), *repeats, *singlepass)?;
                 return Ok(if passed {
                     ExitCode::SUCCESS
                 } else {

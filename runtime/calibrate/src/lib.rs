@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use bot_chain::{BlockView, StateDb, layout};
 use bot_engine::{
-    Address, BlockContext, COST_TABLE_VERSION, COSTS, CallRequest, CodeHash, Engine, EngineConfig,
+    Address, BlockContext, COST_TABLE_VERSION, COSTS, CallRequest, CodeHash, Compiler, Engine,
+    EngineConfig,
 };
 use bot_state::{BlockRecord, Changes};
 use serde_json::{Value, json};
@@ -49,6 +50,9 @@ pub struct Options {
     pub target_gas: u64,
     /// Only rows whose name contains this.
     pub only: Option<String>,
+    /// Also time every row on Singlepass, in the same passes, and report its time per gas
+    /// over Cranelift's (the gas is the same on both; a row whose gas differs panics).
+    pub singlepass: bool,
 }
 
 impl Default for Options {
@@ -58,6 +62,7 @@ impl Default for Options {
             repeats: 5,
             target_gas: 160_000_000,
             only: None,
+            singlepass: false,
         }
     }
 }
@@ -78,6 +83,8 @@ pub struct Row {
     pub ns_per_gas: f64,
     /// `ns_per_gas` over the unit: 1.0 is priced exactly.
     pub ratio: f64,
+    /// With [`Options::singlepass`]: Singlepass's time per gas over Cranelift's, same run.
+    pub singlepass_ratio: Option<f64>,
 }
 
 impl Row {
@@ -131,6 +138,7 @@ impl Report {
                 "ns_per_gas": r.ns_per_gas,
                 "ratio": r.ratio,
                 "within_band": r.within_band(),
+                "singlepass_ratio": r.singlepass_ratio,
             })).collect::<Vec<_>>(),
         })
     }
@@ -138,16 +146,22 @@ impl Report {
     /// The table as text, one row per line, worst marked.
     pub fn to_text(&self) -> String {
         let mut out = format!(
-            "gas calibration: cost table v{}, {}\n1 gas = {:.3} ns here (geometric mean of {} friendly rows); band ±{:.0}%, adversarial rows {ADVERSARIAL_BAND}x\n\n",
+            "gas calibration: cost table v{}, {}, cranelift\n1 gas = {:.3} ns here (geometric mean of {} friendly rows); band ±{:.0}%, adversarial rows {ADVERSARIAL_BAND}x\n\n",
             self.table_version,
             self.cpu,
             self.unit_ns_per_gas,
             self.rows.iter().filter(|r| !r.adversarial).count(),
             BAND * 100.0
         );
+        let singlepass = self.rows.iter().any(|r| r.singlepass_ratio.is_some());
         out.push_str(&format!(
-            "{:<26} {:>12} {:>12} {:>9} {:>7}\n",
-            "row", "gas/unit", "ns/unit", "ns/gas", "ratio"
+            "{:<26} {:>12} {:>12} {:>9} {:>7}{}\n",
+            "row",
+            "gas/unit",
+            "ns/unit",
+            "ns/gas",
+            "ratio",
+            if singlepass { "   sp/cl" } else { "" }
         ));
         let mut adversarial = false;
         for r in &self.rows {
@@ -156,12 +170,14 @@ impl Report {
                 out.push_str("\nadversarial: the most time per gas a hostile contract can buy\n");
             }
             out.push_str(&format!(
-                "{:<26} {:>12.1} {:>12.1} {:>9.4} {:>6.2}{}\n",
+                "{:<26} {:>12.1} {:>12.1} {:>9.4} {:>6.2}{}{}\n",
                 r.name,
                 r.gas_per_unit,
                 r.ns_per_unit,
                 r.ns_per_gas,
                 r.ratio,
+                r.singlepass_ratio
+                    .map_or(String::new(), |sp| format!(" {sp:>7.2}")),
                 if r.within_band() {
                     ""
                 } else {
@@ -208,8 +224,12 @@ fn filler_key(i: usize) -> Vec<u8> {
 }
 
 impl Bench {
-    fn new(inputs: &Inputs) -> Bench {
-        let engine = Engine::new(EngineConfig::default()).expect("an engine without a disk cache");
+    fn new(inputs: &Inputs, compiler: Compiler) -> Bench {
+        let config = EngineConfig {
+            compiler,
+            ..EngineConfig::default()
+        };
+        let engine = Engine::new(config).expect("an engine without a disk cache");
         let dir = tempfile::tempdir().expect("a temporary directory for the state");
         let db = StateDb::open(&dir.path().join("state.redb")).expect("a new state store");
         // The entries the storage probes read, for both variants, and the filler.
@@ -423,7 +443,10 @@ fn measure_commit(bench: &Bench, height: &mut u64, options: &Options) -> (f64, f
 /// Measures every row and compares each with the unit.
 pub fn calibrate(options: &Options) -> Report {
     let inputs = Inputs::new();
-    let bench = Bench::new(&inputs);
+    let bench = Bench::new(&inputs, Compiler::Cranelift);
+    let singlepass = options
+        .singlepass
+        .then(|| Bench::new(&inputs, Compiler::Singlepass));
     let wanted = |name: &str| {
         options
             .only
@@ -501,39 +524,59 @@ pub fn calibrate(options: &Options) -> Report {
     specs.retain(|(name, _, _, adv, _)| {
         wanted(name) || (reference_needed && !adv && name == "plain")
     });
-    // Gas per unit is deterministic; time per unit is sampled once per pass.
-    let mut samples: Vec<(f64, Vec<f64>)> = specs.iter().map(|_| (0.0, Vec::new())).collect();
-    // The next height the commit row writes (the seed is height 0).
-    let mut height = 1;
+    // Gas per unit is deterministic; time per unit is sampled once per pass (on each compiler).
+    type Sample = (f64, Vec<f64>, Vec<f64>);
+    let mut samples: Vec<Sample> = specs
+        .iter()
+        .map(|_| (0.0, Vec::new(), Vec::new()))
+        .collect();
+    // The next height each bench's commit row writes (the seed is height 0).
+    let mut heights = (1, 1);
+    let run = |bench: &Bench, source: &Source, height: &mut u64| match source {
+        Source::Probe(probe) => measure(bench, &inputs, probe, options),
+        Source::Instantiate => measure_instantiate(bench, options),
+        Source::Compile(wat, repeats) => measure_compile(bench, wat, *repeats),
+        Source::Commit => measure_commit(bench, height, options),
+    };
     for _ in 0..options.passes.max(1) {
-        for ((.., source), (gas, times)) in specs.iter().zip(&mut samples) {
-            let (g, ns) = match source {
-                Source::Probe(probe) => measure(&bench, &inputs, probe, options),
-                Source::Instantiate => measure_instantiate(&bench, options),
-                Source::Compile(wat, repeats) => measure_compile(&bench, wat, *repeats),
-                Source::Commit => measure_commit(&bench, &mut height, options),
-            };
+        for ((name, .., source), (gas, times, sp_times)) in specs.iter().zip(&mut samples) {
+            let (g, ns) = run(&bench, source, &mut heights.0);
             *gas = g;
             times.push(ns);
+            if let Some(sp) = &singlepass {
+                let (sp_gas, sp_ns) = run(sp, source, &mut heights.1);
+                assert_eq!(
+                    sp_gas, g,
+                    "{name}: Singlepass and Cranelift charge different gas"
+                );
+                sp_times.push(sp_ns);
+            }
         }
     }
+    let middle = |mut times: Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        times.get(times.len() / 2).copied()
+    };
     let mut rows: Vec<Row> = specs
         .iter()
         .zip(samples)
-        .map(|((name, what, kind, adversarial, _), (gas, mut times))| {
-            times.sort_by(f64::total_cmp);
-            let ns = times[times.len() / 2];
-            Row {
-                name: name.clone(),
-                what: what.clone(),
-                kind,
-                adversarial: *adversarial,
-                gas_per_unit: gas,
-                ns_per_unit: ns,
-                ns_per_gas: ns / gas.max(f64::MIN_POSITIVE),
-                ratio: 0.0,
-            }
-        })
+        .map(
+            |((name, what, kind, adversarial, _), (gas, times, sp_times))| {
+                let ns = middle(times).unwrap_or(0.0);
+                let sp_ns = middle(sp_times);
+                Row {
+                    name: name.clone(),
+                    what: what.clone(),
+                    kind,
+                    adversarial: *adversarial,
+                    gas_per_unit: gas,
+                    ns_per_unit: ns,
+                    ns_per_gas: ns / gas.max(f64::MIN_POSITIVE),
+                    ratio: 0.0,
+                    singlepass_ratio: sp_ns.map(|sp| sp / ns.max(f64::MIN_POSITIVE)),
+                }
+            },
+        )
         .collect();
     let logs: Vec<f64> = rows
         .iter()
@@ -572,7 +615,8 @@ mod tests {
     use super::*;
 
     /// Every probe deploys, runs its unit (signature checks succeed, or the probe traps) and
-    /// costs gas. Times are not checked here: that is the calibration's job, not a test's.
+    /// costs gas, the same on both compilers (the calibration panics otherwise). Times are not
+    /// checked here: that is the calibration's job, not a test's.
     #[test]
     fn every_probe_runs_and_costs_gas() {
         let report = calibrate(&Options {
@@ -580,6 +624,7 @@ mod tests {
             repeats: 1,
             target_gas: 1,
             only: None,
+            singlepass: true,
         });
         assert_eq!(
             report.rows.len(),
@@ -598,8 +643,10 @@ mod tests {
                 row.gas_per_unit
             );
         }
+        assert!(report.rows.iter().all(|r| r.singlepass_ratio.is_some()));
         let json = report.to_json();
         assert_eq!(json["cost_table_version"], COST_TABLE_VERSION);
+        assert!(report.to_text().contains("sp/cl"));
         assert!(report.to_text().contains("crypto.p256-verify"));
     }
 
@@ -609,7 +656,7 @@ mod tests {
     #[test]
     fn every_probe_runs_at_calibration_size() {
         let inputs = Inputs::new();
-        let bench = Bench::new(&inputs);
+        let bench = Bench::new(&inputs, Compiler::Cranelift);
         let options = Options::default();
         let probes = probes::instruction_probes()
             .into_iter()
