@@ -649,6 +649,20 @@ pub fn adversarial_probes() -> Vec<Probe> {
                (i32.const 0) (i32.const 0) (i32.const 0) (i64.const 0) (i32.const {RET}))"
         )
     };
+    // memory.fill and memory.copy of half a memory of `pages` pages each.
+    let bulk = |name, pages: u32| {
+        probe(
+            name,
+            "memory.fill and memory.copy of half the memory each",
+            &[],
+            format!(
+                "(memory.fill (i32.const 0) (i32.wrap_i64 (local.get $a)) (i32.const {half}))
+                 (memory.copy (i32.const {half}) (i32.const 0) (i32.const {half}))",
+                half = pages * 65536 / 2
+            ),
+            pages,
+        )
+    };
     let huge = HUGE_VALUE_BYTES as u32;
     let huge_pages = (HEAP + huge).div_ceil(65536) + 1;
     let mut rows = vec![
@@ -731,19 +745,14 @@ pub fn adversarial_probes() -> Vec<Probe> {
                 2,
             )
         },
+        bulk("bulk_memory 256 KiB", 4),
+        bulk("bulk_memory 1 MiB", 16),
+        bulk("bulk_memory 2 MiB", 32),
+        bulk("bulk_memory 8 MiB", 128),
+        bulk("bulk_memory 16 MiB", 256),
         Probe {
             max_iterations: 64,
-            ..probe(
-                "bulk_memory 32 MiB",
-                "memory.fill and memory.copy of half the largest memory each",
-                &[],
-                format!(
-                    "(memory.fill (i32.const 0) (i32.wrap_i64 (local.get $a)) (i32.const {half}))
-                     (memory.copy (i32.const {half}) (i32.const 0) (i32.const {half}))",
-                    half = max_bytes / 2
-                ),
-                max_pages,
-            )
+            ..bulk("bulk_memory 32 MiB", max_pages)
         },
         Probe {
             setup: format!(

@@ -7,7 +7,7 @@
 //!   the same depth on Cranelift and Singlepass and never reaches the native stack's end;
 //! - a charge at function entry for the locals it declares;
 //! - `memory.grow`: refused (returns -1) beyond the memory limit, else charged per page;
-//! - `memory.copy`, `memory.fill`, `memory.init`: charged by length before they run;
+//! - `memory.copy`, `memory.fill`, `memory.init`: charged by length, more in a larger memory, before they run;
 //! - `f32.demote_f64` and `f64.promote_f32`: their NaNs made canonical (Singlepass keeps the
 //!   payload where Cranelift's NaN canonicalization does not reach).
 //!
@@ -35,7 +35,7 @@ pub const METERING_EXHAUSTED: &str = "wasmer_metering_points_exhausted";
 pub const STACK_SLOTS: &str = "bot_stack_slots";
 
 /// Bumped whenever what this module injects changes; part of every artifact's cache key.
-pub const INSTRUMENTATION_VERSION: u32 = 2;
+pub const INSTRUMENTATION_VERSION: u32 = 3;
 
 #[derive(Clone, Copy, Debug)]
 struct Globals {
@@ -181,6 +181,7 @@ impl ModuleMiddleware for Instrumentation {
             locals_cost: u64::from(info.locals) * self.costs.per_local,
             grow_page_cost: self.costs.memory_grow_per_page,
             bulk_bytes_per_gas: self.costs.bulk_memory_bytes_per_gas,
+            bulk_large: self.costs.bulk_memory_large,
             max_stack_slots: self.max_stack_slots,
             max_memory_pages: self.max_memory_pages,
             wrapper,
@@ -226,6 +227,7 @@ struct FunctionInstrumentation {
     locals_cost: u64,
     grow_page_cost: u64,
     bulk_bytes_per_gas: u64,
+    bulk_large: [(u32, u64); 4],
     max_stack_slots: u32,
     max_memory_pages: u32,
     /// The type of the block wrapping the body, if it is wrapped.
@@ -407,27 +409,47 @@ impl FunctionInstrumentation {
         ]);
     }
 
-    /// Charges a bulk-memory instruction by its length (on top of the stack), then runs it.
+    /// Charges a bulk-memory instruction by its length (on top of the stack) and the size of
+    /// the memory, then runs it.
     fn bulk_memory<'a>(&self, state: &mut MiddlewareReaderState<'a>, op: Operator<'a>) {
         let g = self.globals;
         state.push_operator(Operator::GlobalSet {
             global_index: g.scratch,
         });
-        // ceil(len / bytes_per_gas) == (len + bytes_per_gas - 1) / bytes_per_gas, in i64.
+        // ceil(len / bytes_per_gas) == (len + bytes_per_gas - 1) / bytes_per_gas, in i64...
         let per = self.bulk_bytes_per_gas.max(1) as i64;
-        self.charge(
-            state,
-            &[
-                Operator::GlobalGet {
-                    global_index: g.scratch,
+        let mut cost = vec![
+            Operator::GlobalGet {
+                global_index: g.scratch,
+            },
+            Operator::I64ExtendI32U,
+            Operator::I64Const { value: per - 1 },
+            Operator::I64Add,
+            Operator::I64Const { value: per },
+            Operator::I64DivU,
+            // ...times 1 plus, for each size the memory is larger than, that step's increase
+            // (at most 2^29 * 8: no overflow).
+            Operator::I64Const { value: 1 },
+        ];
+        let mut factor = 1;
+        for (above, step_factor) in self.bulk_large {
+            cost.extend([
+                Operator::MemorySize { mem: 0 },
+                Operator::I32Const {
+                    value: above as i32,
                 },
+                Operator::I32GtU,
                 Operator::I64ExtendI32U,
-                Operator::I64Const { value: per - 1 },
+                Operator::I64Const {
+                    value: step_factor.saturating_sub(factor) as i64,
+                },
+                Operator::I64Mul,
                 Operator::I64Add,
-                Operator::I64Const { value: per },
-                Operator::I64DivU,
-            ],
-        );
+            ]);
+            factor = factor.max(step_factor);
+        }
+        cost.push(Operator::I64Mul);
+        self.charge(state, &cost);
         state.push_operator(Operator::GlobalGet {
             global_index: g.scratch,
         });
