@@ -133,7 +133,7 @@ pub fn calibrate(
         eprintln!(
             "measuring every instruction class and host function, then the adversarial set \
              (about {} minutes on 2 cores; `--only NAME` for some rows)...",
-            if singlepass { 16 } else { 8 }
+            if singlepass { 10 } else { 8 }
         );
     }
     let report = bot_calibrate::calibrate(&bot_calibrate::Options {
