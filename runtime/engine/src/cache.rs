@@ -2,8 +2,9 @@
 //!
 //! Disk artifacts are written as `magic | sha256(payload) | payload` to a temporary file and
 //! renamed into place, where the payload is what the module declares (seven little-endian
-//! u64s, which price its instances) followed by wasmer's serialized module. On load the checksum is verified before wasmer sees a byte: a truncated
-//! or altered file is reported as [`DiskLoad::Corrupt`] and recompiled, never deserialized.
+//! u64s, which price its instances) followed by wasmer's serialized module. On load the
+//! checksum is verified before wasmer sees a byte: a truncated or altered file is reported as
+//! [`DiskLoad::Corrupt`] and recompiled, never deserialized.
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -7,7 +7,8 @@
 //!   the same depth on Cranelift and Singlepass and never reaches the native stack's end;
 //! - a charge at function entry for the locals it declares;
 //! - `memory.grow`: refused (returns -1) beyond the memory limit, else charged per page;
-//! - `memory.copy`, `memory.fill`, `memory.init`: charged by length, more in a larger memory, before they run;
+//! - `memory.copy`, `memory.fill`, `memory.init`: charged by length, and more per byte in a
+//!   larger memory, before they run;
 //! - `f32.demote_f64` and `f64.promote_f32`: their NaNs made canonical (Singlepass keeps the
 //!   payload where Cranelift's NaN canonicalization does not reach).
 //!
@@ -431,6 +432,8 @@ impl FunctionInstrumentation {
             // (at most 2^29 * 8: no overflow).
             Operator::I64Const { value: 1 },
         ];
+        // The factors rise with the size (a test of the cost table checks it), so each step
+        // adds its increase over the one before.
         let mut factor = 1;
         for (above, step_factor) in self.bulk_large {
             cost.extend([
@@ -446,7 +449,7 @@ impl FunctionInstrumentation {
                 Operator::I64Mul,
                 Operator::I64Add,
             ]);
-            factor = factor.max(step_factor);
+            factor = step_factor;
         }
         cost.push(Operator::I64Mul);
         self.charge(state, &cost);

@@ -37,12 +37,11 @@ pub(crate) fn log(mut env: Env, ptr: i32, len: i32) -> Result<(), RuntimeError> 
         COSTS.log.for_bytes(len as u32 as u64),
     )?;
     let data = env.data();
+    let limit = data.host_limits.max_message_bytes;
+    let len = (len as u32).min(limit);
     if data.logs.len() >= MAX_LOG_LINES || data.log_bytes >= MAX_LOG_BYTES {
-        let len = (len as u32).min(data.host_limits.max_message_bytes);
         return guest::check_range(&mut env, ptr as u32, len, "message");
     }
-    let limit = env.data().host_limits.max_message_bytes;
-    let len = (len as u32).min(limit);
     let bytes = guest::read_bytes(&mut env, ptr as u32, len, limit, "message")?;
     // Lossy decoding of bytes that are not UTF-8 costs ~5 ns a byte: such a line is kept as
     // its length (the SDK's `log` takes a `&str`, so only hand-written wasm sends one).
