@@ -232,7 +232,7 @@ fn bench_gas_calibrate_reports_every_row_it_measured() {
         "gas",
         "--calibrate",
         "--only",
-        "random if",
+        "random br_table",
         "--repeats",
         "1",
     ]);
@@ -248,7 +248,7 @@ fn bench_gas_calibrate_reports_every_row_it_measured() {
             )
         })
         .collect();
-    assert_eq!(rows, [("plain", false), ("random if", true)]);
+    assert_eq!(rows, [("plain", false), ("random br_table", true)]);
     let out = run(&["bench", "gas", "--calibrate", "--only", "no-such-row"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

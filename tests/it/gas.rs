@@ -79,8 +79,9 @@ fn removing_a_key_the_call_has_not_written_pays_its_commit() {
 #[test]
 fn a_write_whose_commit_runs_out_of_gas_is_not_kept() {
     for compiler in [Compiler::Cranelift, Compiler::Singlepass] {
-        // Short by less than the instructions after the write: the commit's charge fails.
-        let limit = gas(compiler, SET_A) - 100;
+        // Short by half the commit (more than the instructions after the write): the commit's
+        // charge fails.
+        let limit = gas(compiler, SET_A) - COSTS.storage_commit / 2;
         let mut chain = Chain::new(compiler);
         chain.gas_limit = limit;
         chain.deploy(CONTRACT, &contract(SET_A));
@@ -123,6 +124,38 @@ fn pages(pages: u32) -> Vec<u8> {
     .expect("test wat")
 }
 
+/// A module whose memory may reach `max` pages (no maximum: the limit) and whose `invoke`
+/// runs `loads` loads.
+fn loads(max: Option<u32>, loads: usize) -> Vec<u8> {
+    let max = max.map_or(String::new(), |m| m.to_string());
+    let body = "(drop (i32.load (i32.const 64)))\n".repeat(loads);
+    wat::parse_str(format!(
+        r#"(module
+  (memory (export "memory") 1 {max})
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
+  (func (export "invoke") (param i32 i32 i32 i32) (result i32)
+    {body}
+    (i32.const 16)))"#
+    ))
+    .expect("test wat")
+}
+
+#[test]
+fn loads_cost_more_where_the_memory_may_grow_past_the_caches() {
+    for compiler in [Compiler::Cranelift, Compiler::Singlepass] {
+        let gas = |max, n| run(compiler, &loads(max, n), 10_000_000).gas_used;
+        let per_load = |max: Option<u32>| gas(max, 11) - gas(max, 1);
+        // Each load with its address constant and the drop.
+        let priced = |pages: u32| 10 * (COSTS.memory_price(pages).load + 2 * COSTS.stack);
+        // Two pages stay in L2; an SDK contract's 16 pages in L3; without a maximum the memory
+        // may reach the limit, where every load can miss the caches and the TLB.
+        assert_eq!(per_load(Some(2)), priced(2), "{compiler:?}");
+        assert_eq!(per_load(Some(16)), priced(16), "{compiler:?}");
+        assert_eq!(per_load(None), priced(u32::MAX), "{compiler:?}");
+        assert!(priced(2) < priced(16) && priced(16) < priced(u32::MAX));
+    }
+}
+
 fn run(compiler: Compiler, wasm: &[u8], gas_limit: u64) -> bot_engine::Outcome {
     let mut chain = Chain::new(compiler);
     chain.gas_limit = gas_limit;
@@ -162,7 +195,7 @@ fn an_instance_pays_for_every_page_it_declares_before_it_runs() {
 }
 
 #[test]
-fn sdk_contracts_declare_two_pages_and_upload_for_about_their_size() {
+fn sdk_contracts_declare_two_pages_of_sixteen_and_upload_for_about_their_size() {
     let engine = bot_engine::Engine::new(bot_engine::EngineConfig::default()).unwrap();
     for name in [
         "counter",
@@ -176,6 +209,8 @@ fn sdk_contracts_declare_two_pages_and_upload_for_about_their_size() {
         let module = engine.validate(&wasm).unwrap();
         // A 64 KiB stack and the data after it: every instance pays for these pages.
         assert_eq!(module.declared.initial_pages, 2, "{name}");
+        // A declared maximum of 1 MiB keeps every load at the price of a memory that size.
+        assert_eq!(module.memory_pages, 16, "{name}");
         // Only functions smaller than the compiler's fixed work per function weigh more.
         let weight = COSTS.compile_bytes(&module);
         let size = wasm.len() as u64;

@@ -157,6 +157,8 @@ pub struct Probe {
     pub fields: &'static str,
     /// Initial memory pages (the grow probe starts small).
     pub pages: u32,
+    /// The memory's declared maximum, which prices its loads and stores; 0 for `pages`.
+    pub max_pages: u32,
     /// The most iterations one call may run (memory growth is bounded).
     pub max_iterations: u32,
     /// Keys each unit writes for the first time in the call. Their commit price is the
@@ -182,14 +184,16 @@ impl Probe {
             per_iteration: 1,
             fields: "",
             pages: 2,
+            max_pages: 0,
             max_iterations: u32::MAX,
             first_writes: 0,
         }
     }
 }
 
-/// Every wasm instruction-class probe. Each unit is code of the shape real contracts run:
-/// dependent arithmetic, walking loads and stores, data-dependent branches.
+/// Every wasm instruction-class probe, each at the class's latency: every instruction waits
+/// for the one before (arithmetic, loads at random addresses), branches and indirect calls go
+/// where the CPU cannot predict. What a price covers is that worst case.
 pub fn instruction_probes() -> Vec<Probe> {
     let wasm = |name, what, unit: &str, fields| Probe {
         name,
@@ -200,27 +204,70 @@ pub fn instruction_probes() -> Vec<Probe> {
         per_iteration: 16,
         fields,
         pages: 2,
+        max_pages: 0,
         max_iterations: u32::MAX,
         first_writes: 0,
     };
+    // Inputs the compiler cannot know, so no chain folds to a constant.
+    let opaque = format!(
+        "(local.set $b (i64.load (i32.const {}))) (local.set $x (i32.load (i32.const {})))",
+        mem::HASH,
+        mem::HASH + 8
+    );
+    let chain = |name, what, unit: String| Probe {
+        setup: opaque.clone(),
+        ..wasm(name, what, &unit, "")
+    };
     vec![
-        wasm(
+        chain(
             "plain",
-            "integer arithmetic, logic, locals and constants",
-            "(local.set $a (i64.add (local.get $a) (local.get $b)))
-             (local.set $b (i64.rotl (i64.xor (local.get $b) (local.get $a)) (i64.const 13)))
-             (local.set $c (i64.mul (local.get $c) (i64.or (local.get $a) (i64.const 1))))
-             (local.set $x (i32.add (i32.wrap_i64 (local.get $b)) (i32.shl (local.get $x) (i32.const 1))))",
-            "",
+            "dependent integer additions and rotations",
+            chain_of(
+                "(local.get $a)",
+                "(local.get $b) (i64.add) (i64.const 7) (i64.rotl)",
+                4,
+                "(local.set $a)",
+            ),
         ),
-        wasm(
-            "memory_access",
-            "loads and stores walking 16 KiB",
-            "(i64.store offset=8 (local.get $p)
-               (i64.add (i64.load (local.get $p)) (local.get $a)))
-             (local.set $p (i32.and (i32.add (local.get $p) (i32.const 72)) (i32.const 16376)))",
-            "",
+        chain(
+            "compare",
+            "dependent comparisons and eqz",
+            chain_of(
+                "(local.get $x)",
+                "(i32.eqz) (local.get $x) (i32.lt_u)",
+                4,
+                "(local.set $x)",
+            ),
         ),
+        chain(
+            "multiply",
+            "dependent multiplications",
+            chain_of(
+                "(local.get $a)",
+                "(local.get $b) (i64.mul)",
+                8,
+                "(local.set $a)",
+            ),
+        ),
+        chain(
+            "float",
+            "dependent float additions and multiplications",
+            chain_of(
+                "(f64.reinterpret_i64 (local.get $a))",
+                "(f64.const 1.5) (f64.add) (f64.const 0.999) (f64.mul)",
+                4,
+                "(i64.reinterpret_f64) (local.set $a)",
+            ),
+        ),
+        Probe {
+            setup: "(memory.fill (i32.const 0) (i32.const 0x5a) (i32.const 131072))".into(),
+            ..wasm(
+                "memory_access",
+                "dependent loads at random addresses of a 2-page memory",
+                &random_load(2 * 65536),
+                "",
+            )
+        },
         wasm(
             "division",
             "dependent 64- and 32-bit division and remainder",
@@ -232,14 +279,13 @@ pub fn instruction_probes() -> Vec<Probe> {
         ),
         wasm(
             "branch",
-            "data-dependent if/else and br_if",
-            "(if (i64.lt_u (local.get $a) (local.get $b))
-               (then (local.set $a (i64.add (local.get $a) (local.get $c))))
-               (else (local.set $b (i64.add (local.get $b) (local.get $c)))))
-             (local.set $c (i64.add (local.get $c) (i64.const 0x9e3779b97f4a7c15)))
-             (block $skip
-               (br_if $skip (i32.wrap_i64 (i64.and (local.get $c) (i64.const 4))))
-               (local.set $x (i32.add (local.get $x) (i32.const 1))))",
+            "an if whose condition is random (so mispredicted half the time)",
+            &format!(
+                "{LCG}
+                 (if (i64.lt_s (local.get $c) (i64.const 0))
+                   (then (local.set $a (i64.add (local.get $a) (i64.const 1))))
+                   (else (local.set $b (i64.add (local.get $b) (i64.const 1)))))"
+            ),
             "",
         ),
         wasm(
@@ -251,17 +297,23 @@ pub fn instruction_probes() -> Vec<Probe> {
         ),
         wasm(
             "call_indirect",
-            "calls through a table",
-            "(local.set $a (call_indirect (type $step_t)
-               (local.get $a) (local.get $b) (i32.and (local.get $x) (i32.const 1))))
-             (local.set $x (i32.add (local.get $x) (i32.const 1)))",
-            "(type $step_t (func (param i64 i64) (result i64)))
-             (table 2 funcref)
-             (elem (i32.const 0) $step $step2)
-             (func $step (param i64 i64) (result i64)
-               (i64.add (i64.xor (local.get 0) (local.get 1)) (i64.const 1)))
-             (func $step2 (param i64 i64) (result i64)
-               (i64.sub (i64.xor (local.get 0) (local.get 1)) (i64.const 1)))",
+            "calls through a table of 8 functions, the target random (so mispredicted)",
+            &format!(
+                "{LCG}
+                 (local.set $a (call_indirect (type $pick_t)
+                   (local.get $a) (local.get $b) {LCG_INDEX}))"
+            ),
+            "(type $pick_t (func (param i64 i64) (result i64)))
+             (table 8 funcref)
+             (elem (i32.const 0) $r0 $r1 $r2 $r3 $r4 $r5 $r6 $r7)
+             (func $r0 (param i64 i64) (result i64) (i64.add (local.get 0) (local.get 1)))
+             (func $r1 (param i64 i64) (result i64) (i64.sub (local.get 0) (local.get 1)))
+             (func $r2 (param i64 i64) (result i64) (i64.xor (local.get 0) (local.get 1)))
+             (func $r3 (param i64 i64) (result i64) (i64.or (local.get 0) (local.get 1)))
+             (func $r4 (param i64 i64) (result i64) (i64.and (local.get 0) (local.get 1)))
+             (func $r5 (param i64 i64) (result i64) (i64.mul (local.get 0) (local.get 1)))
+             (func $r6 (param i64 i64) (result i64) (i64.rotl (local.get 0) (local.get 1)))
+             (func $r7 (param i64 i64) (result i64) (i64.rotr (local.get 0) (local.get 1)))",
         ),
         Probe {
             name: "memory_grow",
@@ -273,13 +325,17 @@ pub fn instruction_probes() -> Vec<Probe> {
                     "(local.set $p (i32.mul (memory.grow (i32.const 1)) (i32.const 65536)))\n",
                 );
                 for offset in (0..65536).step_by(4096) {
-                    let _ = writeln!(unit, "(i64.store offset={offset} (local.get $p) (local.get $a))");
+                    let _ = writeln!(
+                        unit,
+                        "(i64.store offset={offset} (local.get $p) (local.get $a))"
+                    );
                 }
                 unit
             },
             per_iteration: 1,
             fields: "",
             pages: 2,
+            max_pages: bot_engine::Limits::default().max_memory_pages,
             max_iterations: 400,
             first_writes: 0,
         },
@@ -294,6 +350,7 @@ pub fn instruction_probes() -> Vec<Probe> {
             per_iteration: 1,
             fields: "",
             pages: 3,
+            max_pages: 0,
             max_iterations: u32::MAX,
             first_writes: 0,
         },
@@ -514,7 +571,16 @@ pub fn module(probe: &Probe, inputs: &Inputs, k: u32) -> String {
         let import = abi::host_import(module, name).expect("probes import ABI functions");
         wat.push_str(&import_line(import, name));
     }
-    let _ = writeln!(wat, "(memory (export \"memory\") {} 512)", probe.pages);
+    let max_pages = if probe.max_pages == 0 {
+        probe.pages
+    } else {
+        probe.max_pages
+    };
+    let _ = writeln!(
+        wat,
+        "(memory (export \"memory\") {} {max_pages})",
+        probe.pages
+    );
     let _ = writeln!(wat, "(global $heap (mut i32) (i32.const {HEAP}))");
     for (offset, bytes) in inputs.segments() {
         let escaped: String = bytes.iter().map(|b| format!("\\{b:02x}")).collect();
@@ -603,6 +669,13 @@ pub fn code_module(functions: usize) -> String {
     wat
 }
 
+/// A chain of `n` steps of `step` (wat taking one value from the stack, leaving one) on `start`
+/// (pushing one) and `end` (taking it): each step waits for the one before, so only latency
+/// counts.
+fn chain_of(start: &str, step: &str, n: usize, end: &str) -> String {
+    format!("{start}\n{}{end}", format!("{step}\n").repeat(n))
+}
+
 /// One step of a 64-bit LCG in `$c`: the cheapest randomness a contract has, so the targets of
 /// the adversarial branch and call probes are unpredictable to the CPU.
 const LCG: &str = "(local.set $c (i64.add (i64.mul (local.get $c) (i64.const 6364136223846793005))
@@ -640,18 +713,28 @@ pub fn adversarial_probes() -> Vec<Probe> {
         ..probe(name, what, &[], unit, pages)
     };
     let max_pages = bot_engine::Limits::default().max_memory_pages;
-    let max_bytes = max_pages * 65536;
     // Every page written first, so loads hit real memory (not the shared zero page).
-    let fill_all = format!("(memory.fill (i32.const 0) (i32.const 0x5a) (i32.const {max_bytes}))");
+    let random = |name, what, pages: u32| Probe {
+        setup: format!(
+            "(memory.fill (i32.const 0) (i32.const 0x5a) (i32.const {}))",
+            pages * 65536
+        ),
+        ..wasm(name, what, random_load(pages * 65536), pages)
+    };
     let query = |callee: u32| {
         format!(
             "(call $query (i32.const {callee}) (i32.const 20) (i32.const {NAME}) (i32.const 3)
                (i32.const 0) (i32.const 0) (i32.const 0) (i64.const 0) (i32.const {RET}))"
         )
     };
-    // memory.fill and memory.copy of half a memory of `pages` pages each.
-    let bulk = |name, pages: u32| {
-        probe(
+    // memory.fill and memory.copy of half a memory of `pages` pages each, in a memory touched
+    // before (a first touch is the instance's, priced with its pages).
+    let bulk = |name, pages: u32| Probe {
+        setup: format!(
+            "(memory.fill (i32.const 0) (i32.const 0x5a) (i32.const {}))",
+            pages * 65536
+        ),
+        ..probe(
             name,
             "memory.fill and memory.copy of half the memory each",
             &[],
@@ -665,39 +748,179 @@ pub fn adversarial_probes() -> Vec<Probe> {
     };
     let huge = HUGE_VALUE_BYTES as u32;
     let huge_pages = (HEAP + huge).div_ceil(65536) + 1;
+    // Inputs the compiler cannot know, so no chain folds to a constant.
+    let opaque = format!(
+        "(local.set $b (i64.load (i32.const {HASH}))) (local.set $x (i32.load (i32.const {})))",
+        HASH + 8
+    );
+    let chain_probe = |name, what, unit: String| Probe {
+        setup: opaque.clone(),
+        ..wasm(name, what, unit, 2)
+    };
     let mut rows = vec![
-        wasm(
-            "random load 128 KiB",
-            "dependent loads at random addresses of a 2-page memory",
-            random_load(2 * 65536),
-            2,
+        chain_probe(
+            "chain bit counts",
+            "dependent popcnt, clz and ctz",
+            chain_of(
+                "(local.get $a)",
+                "(i64.popcnt) (i64.clz) (i64.ctz)",
+                4,
+                "(local.set $a)",
+            ),
         ),
-        wasm(
-            "random load 1 MiB",
-            "dependent loads at random addresses of a 16-page memory (an SDK contract's size)",
-            random_load(16 * 65536),
-            16,
+        chain_probe(
+            "chain f64 min/max",
+            "dependent float minimum and maximum (NaN rules)",
+            chain_of(
+                "(f64.reinterpret_i64 (local.get $a))",
+                "(f64.const 1.5) (f64.min) (f64.const -0.5) (f64.max)",
+                4,
+                "(i64.reinterpret_f64) (local.set $a)",
+            ),
+        ),
+        chain_probe(
+            "chain f64 rounding",
+            "dependent nearest, floor, ceil and trunc",
+            chain_of(
+                "(f64.reinterpret_i64 (local.get $a))",
+                "(f64.nearest) (f64.floor) (f64.ceil) (f64.trunc)",
+                2,
+                "(i64.reinterpret_f64) (local.set $a)",
+            ),
+        ),
+        chain_probe(
+            "chain conversions",
+            "dependent int to float and float to int conversions, unsigned and saturating",
+            chain_of(
+                "(local.get $a)",
+                "(f64.convert_i64_u) (i64.trunc_sat_f64_u) (f32.convert_i64_u) (i64.trunc_sat_f32_s)",
+                2,
+                "(local.set $a)",
+            ),
+        ),
+        chain_probe(
+            "chain f32/f64 demote",
+            "dependent demote and promote (NaNs made canonical)",
+            chain_of(
+                "(f64.reinterpret_i64 (local.get $a))",
+                "(f32.demote_f64) (f64.promote_f32)",
+                4,
+                "(i64.reinterpret_f64) (local.set $a)",
+            ),
+        ),
+        chain_probe(
+            "chain unary",
+            "dependent extend, wrap and sign extension (with an xor between)",
+            chain_of(
+                "(local.get $x)",
+                "(i64.extend_i32_u) (local.get $b) (i64.xor) (i32.wrap_i64) (i32.extend8_s)",
+                4,
+                "(local.set $x)",
+            ),
+        ),
+        chain_probe(
+            "chain f64 compare",
+            "dependent float comparisons",
+            chain_of(
+                "(local.get $x)",
+                "(f64.convert_i32_s) (f64.const 0.5) (f64.gt)",
+                4,
+                "(local.set $x)",
+            ),
+        ),
+        chain_probe(
+            "chain f64 sign",
+            "dependent abs, neg and copysign",
+            chain_of(
+                "(f64.reinterpret_i64 (local.get $a))",
+                "(f64.abs) (f64.neg) (f64.const -1) (f64.copysign)",
+                4,
+                "(i64.reinterpret_f64) (local.set $a)",
+            ),
+        ),
+        chain_probe(
+            "chain select",
+            "dependent selects",
+            chain_of(
+                "(local.get $a)",
+                "(local.tee $c) (local.get $b) (local.get $c) (i32.wrap_i64) (select) (i64.const 1) (i64.sub)",
+                4,
+                "(local.set $a)",
+            ),
+        ),
+        chain_probe(
+            "chain br",
+            "blocks left by a branch at once (each block's gas is charged)",
+            "(block (br 0))".into(),
+        ),
+        chain_probe(
+            "chain f64 div/sqrt",
+            "dependent float division and square root",
+            chain_of(
+                "(f64.reinterpret_i64 (local.get $a))",
+                "(f64.const 1.0001) (f64.div) (f64.sqrt)",
+                2,
+                "(i64.reinterpret_f64) (local.set $a)",
+            ),
         ),
         Probe {
-            setup: fill_all.clone(),
+            fields: "(global $g (mut i64) (i64.const 1))",
             ..wasm(
-                "random load 32 MiB",
-                "dependent loads at random addresses of the largest memory",
-                random_load(max_bytes),
-                max_pages,
+                "chain global",
+                "dependent reads and writes of a mutable global",
+                "(global.set $g (i64.add (global.get $g) (i64.const 1)))".into(),
+                2,
             )
         },
         wasm(
-            "random if",
-            "an if whose condition is random",
-            format!(
-                "{LCG}
-                 (if (i64.lt_s (local.get $c) (i64.const 0))
-                   (then (local.set $a (i64.add (local.get $a) (i64.const 1))))
-                   (else (local.set $b (i64.add (local.get $b) (i64.const 1)))))"
-            ),
+            "chain load 16 KiB",
+            "loads whose address is the value loaded before (in cache)",
+            "(local.set $p (i32.and (i32.load (local.get $p)) (i32.const 16380)))".into(),
             2,
         ),
+        random(
+            "random load 1 MiB",
+            "dependent loads at random addresses of a 16-page memory (an SDK contract's size)",
+            16,
+        ),
+        random(
+            "random load 2 MiB",
+            "dependent loads at random addresses of a 32-page memory",
+            32,
+        ),
+        random(
+            "random load 4 MiB",
+            "dependent loads at random addresses of a 64-page memory",
+            64,
+        ),
+        random(
+            "random load 8 MiB",
+            "dependent loads at random addresses of a 128-page memory",
+            128,
+        ),
+        random(
+            "random load 32 MiB",
+            "dependent loads at random addresses of the largest memory",
+            max_pages,
+        ),
+        Probe {
+            setup: format!(
+                "(memory.fill (i32.const 0) (i32.const 0x5a) (i32.const {}))",
+                max_pages * 65536
+            ),
+            ..wasm(
+                "random store 32 MiB",
+                "stores at random addresses of the largest memory",
+                format!(
+                    "{LCG}
+                     (i64.store (i32.and (i32.wrap_i64 (i64.shr_u (local.get $c) (i64.const 32)))
+                                         (i32.const {}))
+                                (local.get $c))",
+                    max_pages * 65536 - 8
+                ),
+                max_pages,
+            )
+        },
         wasm(
             "random br_table",
             "a br_table of 8 targets taken at random",
@@ -722,29 +945,6 @@ pub fn adversarial_probes() -> Vec<Probe> {
             },
             2,
         ),
-        Probe {
-            fields: "(type $pick_t (func (param i64 i64) (result i64)))
-                     (table 8 funcref)
-                     (elem (i32.const 0) $r0 $r1 $r2 $r3 $r4 $r5 $r6 $r7)
-                     (func $r0 (param i64 i64) (result i64) (i64.add (local.get 0) (local.get 1)))
-                     (func $r1 (param i64 i64) (result i64) (i64.sub (local.get 0) (local.get 1)))
-                     (func $r2 (param i64 i64) (result i64) (i64.xor (local.get 0) (local.get 1)))
-                     (func $r3 (param i64 i64) (result i64) (i64.or (local.get 0) (local.get 1)))
-                     (func $r4 (param i64 i64) (result i64) (i64.and (local.get 0) (local.get 1)))
-                     (func $r5 (param i64 i64) (result i64) (i64.mul (local.get 0) (local.get 1)))
-                     (func $r6 (param i64 i64) (result i64) (i64.rotl (local.get 0) (local.get 1)))
-                     (func $r7 (param i64 i64) (result i64) (i64.rotr (local.get 0) (local.get 1)))",
-            ..wasm(
-                "random call_indirect",
-                "calls through a table of 8 functions taken at random",
-                format!(
-                    "{LCG}
-                     (local.set $a (call_indirect (type $pick_t)
-                       (local.get $a) (local.get $b) {LCG_INDEX}))"
-                ),
-                2,
-            )
-        },
         bulk("bulk_memory 256 KiB", 4),
         bulk("bulk_memory 1 MiB", 16),
         bulk("bulk_memory 2 MiB", 32),

@@ -71,9 +71,10 @@ pub fn compile_artifact(
     costs: &CostTable,
 ) -> Result<Vec<u8>, CompileError> {
     let costs_for_metering = costs.clone();
+    let memory_pages = module.memory_pages;
     // The initial limit is replaced before every call; it only has to be a valid i64.
     let metering = Arc::new(Metering::new(0, move |op: &wasmparser::Operator| {
-        costs_for_metering.operator(op)
+        costs_for_metering.operator(op, memory_pages)
     }));
     let instrumentation = Arc::new(Instrumentation::new(
         module.functions.clone(),

@@ -10,7 +10,7 @@ use wasmparser::Operator;
 use crate::validate::{Declared, ValidatedModule};
 
 /// Bumped on every change to [`COSTS`].
-pub const COST_TABLE_VERSION: u32 = 7;
+pub const COST_TABLE_VERSION: u32 = 8;
 
 /// A host function's price: a base fee plus a fee per byte it reads from or writes to the
 /// contract, or stores.
@@ -37,20 +37,57 @@ impl HostCost {
     }
 }
 
+/// What a load and a store cost in a memory of at most `pages` pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryPrice {
+    pub pages: u32,
+    pub load: u64,
+    pub store: u64,
+}
+
+impl MemoryPrice {
+    const fn new(pages: u32, load: u64, store: u64) -> Self {
+        MemoryPrice { pages, load, store }
+    }
+}
+
 /// Every price the engine charges.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CostTable {
     pub version: u32,
 
-    // wasm instructions, per execution
-    /// Constants, locals, globals, integer and float arithmetic, comparisons, conversions.
+    // wasm instructions, per execution. A price covers the instruction's latency: the time it
+    // takes when each instruction waits for the one before, the slowest a contract can make it
+    // run (code that keeps several chains going pays more than its time).
+    /// Locals, globals, constants, `drop`, `select`, `nop`-like moves: each feeds an operand to
+    /// an instruction that pays for its own latency.
+    pub stack: u64,
+    /// Integer arithmetic, logic and shifts of two operands (one of which paid as `stack`).
     pub plain: u64,
-    /// Loads, stores, `memory.size`, table reads and writes.
-    pub memory_access: u64,
-    /// Integer division and remainder, float division and square root.
+    /// Comparisons and the one-operand integer instructions (`eqz`, bit counts, extensions,
+    /// wrap): no operand pays for them, so their price carries their whole latency.
+    pub compare: u64,
+    /// Integer multiplication (three cycles where addition takes one).
+    pub multiply: u64,
+    /// Float arithmetic, comparisons, rounding, conversions: Cranelift canonicalizes every NaN
+    /// a float instruction produces, which puts a compare and a select after each.
+    pub float: u64,
+    /// Integer division and remainder.
     pub division: u64,
-    /// `br`, `br_if`, `br_table`, `if`, `return`: a taken branch costs more than arithmetic.
+    /// Float division and square root (their NaNs canonicalized too).
+    pub float_division: u64,
+    /// Loads and stores, by the most pages the module's memory can reach (its declared
+    /// maximum, else the memory limit): the first row whose `pages` is at least that. A load
+    /// waits for its cache line, and a larger memory lets a contract miss every cache and the
+    /// TLB on every load.
+    pub memory: [MemoryPrice; 6],
+    /// `memory.size`, table reads and writes.
+    pub memory_access: u64,
+    /// `br`, `br_if`, `if`, `return`: a branch the CPU cannot predict costs ~15 cycles, and
+    /// every branch ends a block whose gas is charged (a load and a store of the counter).
     pub branch: u64,
+    /// `br_table`: an indirect jump, as costly to mispredict as a call through a table.
+    pub br_table: u64,
     pub call: u64,
     pub call_indirect: u64,
     /// `memory.grow`, plus `memory_grow_per_page` for each page actually added.
@@ -129,19 +166,35 @@ pub struct CostTable {
 /// (it ends the call) and `per_local` (Cranelift keeps no unused local) have no row.
 pub const COSTS: CostTable = CostTable {
     version: COST_TABLE_VERSION,
-    plain: 1,
+    stack: 1,
+    plain: 2,
+    compare: 5,
+    multiply: 9,
+    float: 24,
+    division: 26,
+    float_division: 70,
+    // Measured with dependent loads at random addresses: up to 16 pages they hit L2, up to 32
+    // L3, past 32 pages they miss the TLB and go to DRAM (BENCHMARKS.md, cost table 8).
+    memory: [
+        MemoryPrice::new(2, 55, 2),
+        MemoryPrice::new(8, 100, 3),
+        MemoryPrice::new(16, 150, 4),
+        MemoryPrice::new(32, 220, 6),
+        MemoryPrice::new(64, 1_500, 16),
+        MemoryPrice::new(u32::MAX, 2_000, 72),
+    ],
     memory_access: 2,
-    division: 40,
-    branch: 4,
-    call: 27,
-    call_indirect: 40,
+    branch: 30,
+    br_table: 60,
+    call: 90,
+    call_indirect: 140,
     memory_grow: 64,
     // Growing maps the page and the contract's first touches fault it in.
     memory_grow_per_page: 560_000,
     bulk_memory: 8,
-    bulk_memory_bytes_per_gas: 8,
+    bulk_memory_bytes_per_gas: 5,
     // Past 3 pages a copy may miss L1 and L2, past 4 MiB the L3 of the calibration machine;
-    // past 16 MiB every byte is a DRAM access (measured: 3.5 units a byte at worst).
+    // past 16 MiB every byte is a DRAM access.
     bulk_memory_large: [(3, 2), (64, 4), (128, 8), (256, 20)],
     per_local: 1,
     compile_live_blocks_per_byte: 8,
@@ -153,48 +206,64 @@ pub const COSTS: CostTable = CostTable {
     instantiate_per_table_element: 400,
     instantiate_per_data_segment: 3_000,
     return_per_byte: 1,
-    env: HostCost::new(900, 0),
+    env: HostCost::new(1_100, 0),
     env_list: HostCost::new(3_300, 1),
     storage_get: HostCost::new(14_000, 3),
-    storage_has: HostCost::new(11_000, 1),
-    storage_set: HostCost::new(6_100, 6),
+    storage_has: HostCost::new(9_500, 1),
+    storage_set: HostCost::new(7_000, 5),
     storage_remove: HostCost::new(3_000, 1),
     storage_commit: 1_200_000,
     storage_scan: HostCost::new(6_000, 1),
     storage_scan_per_entry: 11_000,
     emit: HostCost::new(4_700, 4),
-    sha256: HostCost::new(5_100, 15),
+    sha256: HostCost::new(5_100, 10),
     keccak256: HostCost::new(10_850, 57),
     secp256k1_verify: HostCost::new(1_400_000, 1),
     secp256k1_recover: HostCost::new(1_465_000, 1),
-    ed25519_verify: HostCost::new(1_064_000, 40),
+    ed25519_verify: HostCost::new(760_000, 40),
     p256_verify: HostCost::new(4_000_000, 1),
     call_contract: HostCost::new(57_000, 2),
     abort: HostCost::new(2_000, 1),
     // A kept line is validated as UTF-8 and copied: ~1 ns a byte.
-    log: HostCost::new(7_400, 10),
+    log: HostCost::new(4_400, 10),
 };
 
 // Branches and calls cost more than arithmetic (CosmWasm once underpriced branches tenfold).
 const _: () = assert!(
     COSTS.branch > COSTS.plain && COSTS.call > COSTS.branch && COSTS.call_indirect > COSTS.call
 );
+// The last memory row holds every memory the limit allows.
+const _: () = assert!(COSTS.memory[COSTS.memory.len() - 1].pages == u32::MAX);
 
 impl CostTable {
-    /// The static cost of one wasm instruction; the dynamic parts (pages grown, bytes copied,
-    /// locals) are charged by the instrumentation on top of this.
-    pub fn operator(&self, op: &Operator) -> u64 {
+    /// What a load and a store cost in a module whose memory can reach `memory_pages` pages.
+    pub fn memory_price(&self, memory_pages: u32) -> MemoryPrice {
+        let last = self.memory[self.memory.len() - 1];
+        self.memory
+            .iter()
+            .copied()
+            .find(|m| memory_pages <= m.pages)
+            .unwrap_or(last)
+    }
+
+    /// The static cost of one wasm instruction in a module whose memory can reach
+    /// `memory_pages` pages; the dynamic parts (pages grown, bytes copied, locals) are charged
+    /// by the instrumentation on top of this.
+    pub fn operator(&self, op: &Operator, memory_pages: u32) -> u64 {
         use Operator::*;
         match op {
             // Structure only: no machine code of their own.
             Block { .. } | Loop { .. } | End | Else | Nop => 0,
-            Br { .. } | BrIf { .. } | BrTable { .. } | If { .. } | Return => self.branch,
+            Br { .. } | BrIf { .. } | If { .. } | Return => self.branch,
+            BrTable { .. } => self.br_table,
             Call { .. } => self.call,
             CallIndirect { .. } => self.call_indirect,
             MemoryGrow { .. } => self.memory_grow,
             MemoryCopy { .. } | MemoryFill { .. } | MemoryInit { .. } => self.bulk_memory,
-            I32DivS | I32DivU | I32RemS | I32RemU | I64DivS | I64DivU | I64RemS | I64RemU
-            | F32Div | F64Div | F32Sqrt | F64Sqrt => self.division,
+            I32DivS | I32DivU | I32RemS | I32RemU | I64DivS | I64DivU | I64RemS | I64RemU => {
+                self.division
+            }
+            F32Div | F64Div | F32Sqrt | F64Sqrt => self.float_division,
             I32Load { .. }
             | I64Load { .. }
             | F32Load { .. }
@@ -208,8 +277,8 @@ impl CostTable {
             | I64Load16S { .. }
             | I64Load16U { .. }
             | I64Load32S { .. }
-            | I64Load32U { .. }
-            | I32Store { .. }
+            | I64Load32U { .. } => self.memory_price(memory_pages).load,
+            I32Store { .. }
             | I64Store { .. }
             | F32Store { .. }
             | F64Store { .. }
@@ -217,12 +286,44 @@ impl CostTable {
             | I32Store16 { .. }
             | I64Store8 { .. }
             | I64Store16 { .. }
-            | I64Store32 { .. }
-            | MemorySize { .. }
+            | I64Store32 { .. } => self.memory_price(memory_pages).store,
+            MemorySize { .. }
             | TableGet { .. }
             | TableSet { .. }
-            | TableSize { .. } => self.memory_access,
-            _ => self.plain,
+            | TableSize { .. }
+            | DataDrop { .. }
+            | ElemDrop { .. } => self.memory_access,
+            I32Mul | I64Mul => self.multiply,
+            I32Eqz | I32Eq | I32Ne | I32LtS | I32LtU | I32GtS | I32GtU | I32LeS | I32LeU
+            | I32GeS | I32GeU | I64Eqz | I64Eq | I64Ne | I64LtS | I64LtU | I64GtS | I64GtU
+            | I64LeS | I64LeU | I64GeS | I64GeU | I32Clz | I32Ctz | I32Popcnt | I64Clz | I64Ctz
+            | I64Popcnt | I32WrapI64 | I64ExtendI32S | I64ExtendI32U | I32Extend8S
+            | I32Extend16S | I64Extend8S | I64Extend16S | I64Extend32S => self.compare,
+            I32Add | I32Sub | I32And | I32Or | I32Xor | I32Shl | I32ShrS | I32ShrU | I32Rotl
+            | I32Rotr | I64Add | I64Sub | I64And | I64Or | I64Xor | I64Shl | I64ShrS | I64ShrU
+            | I64Rotl | I64Rotr => self.plain,
+            LocalGet { .. }
+            | LocalSet { .. }
+            | LocalTee { .. }
+            | GlobalGet { .. }
+            | GlobalSet { .. }
+            | I32Const { .. }
+            | I64Const { .. }
+            | F32Const { .. }
+            | F64Const { .. }
+            | Drop
+            | Select
+            | TypedSelect { .. }
+            | Unreachable
+            | RefNull { .. }
+            | RefIsNull
+            | RefFunc { .. }
+            | I32ReinterpretF32
+            | I64ReinterpretF64
+            | F32ReinterpretI32
+            | F64ReinterpretI64 => self.stack,
+            // Every other instruction validation accepts is a float one.
+            _ => self.float,
         }
     }
 
@@ -330,17 +431,39 @@ mod tests {
 
     #[test]
     fn branches_and_calls_cost_more_than_arithmetic() {
-        assert_eq!(COSTS.operator(&Operator::I32Add), COSTS.plain);
+        assert_eq!(COSTS.operator(&Operator::I32Add, 1), COSTS.plain);
         assert_eq!(
-            COSTS.operator(&Operator::BrIf { relative_depth: 0 }),
+            COSTS.operator(&Operator::BrIf { relative_depth: 0 }, 1),
             COSTS.branch
         );
     }
 
     #[test]
+    fn a_memory_is_priced_by_the_first_row_that_holds_it() {
+        assert_eq!(COSTS.memory_price(0), COSTS.memory[0]);
+        assert_eq!(COSTS.memory_price(2), COSTS.memory[0]);
+        assert_eq!(COSTS.memory_price(3), COSTS.memory[1]);
+        assert_eq!(COSTS.memory_price(u32::MAX), COSTS.memory[5]);
+        let load = Operator::I64Load {
+            memarg: wasmparser::MemArg {
+                align: 3,
+                max_align: 3,
+                offset: 0,
+                memory: 0,
+            },
+        };
+        assert_eq!(COSTS.operator(&load, 16), COSTS.memory_price(16).load);
+        // Larger memories cost more per access, never less.
+        for pair in COSTS.memory.windows(2) {
+            assert!(pair[0].pages < pair[1].pages, "{pair:?}");
+            assert!(pair[0].load <= pair[1].load && pair[0].store <= pair[1].store);
+        }
+    }
+
+    #[test]
     fn host_fees_never_overflow_silently() {
         assert_eq!(COSTS.storage_set.for_bytes(u64::MAX), None);
-        assert_eq!(COSTS.sha256.for_bytes(10), Some(5_100 + 150));
+        assert_eq!(COSTS.sha256.for_bytes(10), Some(5_100 + 100));
     }
 
     #[test]
@@ -373,7 +496,7 @@ mod tests {
                 + 3 * COSTS.instantiate_per_global
                 + 4 * COSTS.instantiate_per_import
                 + 2 * COSTS.instantiate_per_data_segment
-                + 3
+                + 4
         );
         let huge = Declared {
             data_bytes: u64::MAX,
@@ -400,9 +523,10 @@ mod tests {
 
     #[test]
     fn bulk_memory_rounds_up() {
+        let per = COSTS.bulk_memory_bytes_per_gas;
         assert_eq!(COSTS.bulk_memory_bytes(0), 0);
         assert_eq!(COSTS.bulk_memory_bytes(1), 1);
-        assert_eq!(COSTS.bulk_memory_bytes(8), 1);
-        assert_eq!(COSTS.bulk_memory_bytes(9), 2);
+        assert_eq!(COSTS.bulk_memory_bytes(per), 1);
+        assert_eq!(COSTS.bulk_memory_bytes(per + 1), 2);
     }
 }

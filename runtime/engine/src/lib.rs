@@ -26,7 +26,7 @@ pub mod validate;
 pub use compile::{CompileError, WASMER_VERSION};
 pub use config::{Compiler, EngineConfig, HostLimits, Limits};
 pub use execute::{CacheStats, Engine, EngineError, Failure, FailureKind, Outcome};
-pub use gas::{COST_TABLE_VERSION, COSTS, CostTable, GasBreakdown, HostCost, HostUse};
+pub use gas::{COST_TABLE_VERSION, COSTS, CostTable, GasBreakdown, HostCost, HostUse, MemoryPrice};
 pub use host::{Host, HostError};
 pub use memory_host::MemoryHost;
 pub use primitives::{

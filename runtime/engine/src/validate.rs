@@ -194,6 +194,9 @@ pub struct ValidatedModule {
     pub wasm: Arc<[u8]>,
     /// What creating an instance of it allocates and initializes.
     pub declared: Declared,
+    /// The most pages its memory can reach: its declared maximum, else the memory limit (0
+    /// without a memory). What its loads and stores cost depends on it.
+    pub memory_pages: u32,
     /// Indexed by the module's defined (not imported) functions, in order.
     pub functions: Arc<[FunctionInfo]>,
     /// Which host functions the module imports, as (module, name).
@@ -324,6 +327,7 @@ struct Checker<'l> {
     exports: Vec<(String, ExternalKind, u32)>,
     abi: Option<bot_abi::ContractAbi>,
     declared: Declared,
+    memory_pages: u32,
 }
 
 impl<'l> Checker<'l> {
@@ -340,6 +344,7 @@ impl<'l> Checker<'l> {
             exports: Vec::new(),
             abi: None,
             declared: Declared::default(),
+            memory_pages: 0,
         }
     }
 
@@ -498,6 +503,7 @@ impl<'l> Checker<'l> {
             code_hash: CodeHash::of(wasm),
             wasm: Arc::from(wasm),
             declared: self.declared,
+            memory_pages: self.memory_pages,
             functions: self.functions.into(),
             imports: self.imports,
             abi: self.abi.map(Arc::new),
@@ -594,7 +600,11 @@ impl<'l> Checker<'l> {
                 pages: max,
                 limit,
             }),
-            _ => Ok(()),
+            _ => {
+                // At most `limit` (checked above), so it fits.
+                self.memory_pages = maximum.map_or(limit, |max| max as u32);
+                Ok(())
+            }
         }
     }
 

@@ -11,12 +11,14 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// The release profile every contract is built with, whatever its manifest says: small code,
 /// panics that abort (the SDK still reports their message), no debug info or symbol names,
-/// and a 64 KiB stack.
+/// a 64 KiB stack and a memory of at most 1 MiB.
 ///
 /// Every initial page of a contract's memory is paid for by each instance (an adversary can
 /// touch them all), and rustc's default 1 MiB stack makes 17 of them. The stack comes first in
 /// memory, so a contract that outgrows it traps (out of bounds memory access) instead of
-/// overwriting its data.
+/// overwriting its data. Loads and stores cost more in a module whose memory may grow larger
+/// (a large memory lets every load miss the caches), so the maximum is declared: 16 pages
+/// hold the largest value a contract may store several times over.
 pub const SIZE_PROFILE: &[&str] = &[
     "profile.release.opt-level=\"z\"",
     "profile.release.lto=true",
@@ -24,7 +26,7 @@ pub const SIZE_PROFILE: &[&str] = &[
     "profile.release.panic=\"abort\"",
     "profile.release.debug=false",
     "profile.release.strip=true",
-    "target.wasm32-unknown-unknown.rustflags=[\"-C\", \"link-arg=-zstack-size=65536\"]",
+    "target.wasm32-unknown-unknown.rustflags=[\"-C\", \"link-arg=-zstack-size=65536\", \"-C\", \"link-arg=--max-memory=1048576\"]",
 ];
 
 /// Installs the wasm32 target with rustup unless the active toolchain already has it.
