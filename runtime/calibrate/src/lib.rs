@@ -13,8 +13,8 @@
 //! (above) or overcharges it (below). The adversarial rows ([`probes::adversarial_probes`],
 //! the compile bombs) are the most time per gas a hostile contract can buy within the limits;
 //! none may exceed 2× the unit, or a validator can be held far longer than the gas promises
-//! (below the unit they are the ordinary case overcharged, which pricing the worst one costs). `cargo bot bench gas
-//! --calibrate` prints the report and fails if any row is outside its band.
+//! (below the unit they are the ordinary case overcharged, which pricing the worst one costs).
+//! `cargo bot bench gas --calibrate` prints the report and fails if any row is outside its band.
 
 pub mod probes;
 
@@ -626,6 +626,45 @@ pub fn cpu_model() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(name: &str, adversarial: bool, ratio: f64) -> Row {
+        Row {
+            name: name.into(),
+            what: String::new(),
+            kind: "wasm",
+            adversarial,
+            gas_per_unit: 1.0,
+            ns_per_unit: ratio,
+            ns_per_gas: ratio,
+            ratio,
+            singlepass_ratio: None,
+        }
+    }
+
+    #[test]
+    fn friendly_rows_fail_either_way_adversarial_rows_only_above() {
+        assert!(row("f", false, 1.2).within_band());
+        assert!(!row("f", false, 1.3).within_band());
+        assert!(!row("f", false, 0.7).within_band());
+        // An overcharged worst case is not a danger; one that buys more than 2x is.
+        assert!(row("a", true, 0.05).within_band());
+        assert!(row("a", true, 1.9).within_band());
+        assert!(!row("a", true, 2.1).within_band());
+        let report = Report {
+            table_version: COST_TABLE_VERSION,
+            rows: vec![
+                row("f", false, 0.7),
+                row("a", true, 0.05),
+                row("b", true, 1.5),
+            ],
+            unit_ns_per_gas: 1.0,
+            cpu: String::new(),
+        };
+        // The adversarial row at 1.5 is further from the unit than the friendly one at 0.7 (in
+        // log); the one at 0.05 is below the unit, so it is not a candidate at all.
+        assert_eq!(report.worst().map(|w| w.name.as_str()), Some("b"));
+        assert!(!report.passes());
+    }
 
     /// Every probe deploys, runs its unit (signature checks succeed, or the probe traps) and
     /// costs gas, the same on both compilers (the calibration panics otherwise). Times are not

@@ -208,14 +208,8 @@ pub fn instruction_probes() -> Vec<Probe> {
         max_iterations: u32::MAX,
         first_writes: 0,
     };
-    // Inputs the compiler cannot know, so no chain folds to a constant.
-    let opaque = format!(
-        "(local.set $b (i64.load (i32.const {}))) (local.set $x (i32.load (i32.const {})))",
-        mem::HASH,
-        mem::HASH + 8
-    );
     let chain = |name, what, unit: String| Probe {
-        setup: opaque.clone(),
+        setup: opaque_inputs(),
         ..wasm(name, what, &unit, "")
     };
     vec![
@@ -260,7 +254,7 @@ pub fn instruction_probes() -> Vec<Probe> {
             ),
         ),
         Probe {
-            setup: "(memory.fill (i32.const 0) (i32.const 0x5a) (i32.const 131072))".into(),
+            setup: touch_all(2),
             ..wasm(
                 "memory_access",
                 "dependent loads at random addresses of a 2-page memory",
@@ -669,6 +663,25 @@ pub fn code_module(functions: usize) -> String {
     wat
 }
 
+/// Setup that writes every byte of a `pages`-page memory, so what is timed after it neither
+/// faults pages in (the instance pays for its pages) nor reads the shared zero page.
+fn touch_all(pages: u32) -> String {
+    format!(
+        "(memory.fill (i32.const 0) (i32.const 0x5a) (i32.const {}))",
+        pages * 65536
+    )
+}
+
+/// Setup that loads `$b` and `$x` from the data segment: inputs the compiler cannot know, so
+/// no chain folds to a constant.
+fn opaque_inputs() -> String {
+    format!(
+        "(local.set $b (i64.load (i32.const {}))) (local.set $x (i32.load (i32.const {})))",
+        mem::HASH,
+        mem::HASH + 8
+    )
+}
+
 /// A chain of `n` steps of `step` (wat taking one value from the stack, leaving one) on `start`
 /// (pushing one) and `end` (taking it): each step waits for the one before, so only latency
 /// counts.
@@ -713,12 +726,8 @@ pub fn adversarial_probes() -> Vec<Probe> {
         ..probe(name, what, &[], unit, pages)
     };
     let max_pages = bot_engine::Limits::default().max_memory_pages;
-    // Every page written first, so loads hit real memory (not the shared zero page).
     let random = |name, what, pages: u32| Probe {
-        setup: format!(
-            "(memory.fill (i32.const 0) (i32.const 0x5a) (i32.const {}))",
-            pages * 65536
-        ),
+        setup: touch_all(pages),
         ..wasm(name, what, random_load(pages * 65536), pages)
     };
     let query = |callee: u32| {
@@ -730,10 +739,7 @@ pub fn adversarial_probes() -> Vec<Probe> {
     // memory.fill and memory.copy of half a memory of `pages` pages each, in a memory touched
     // before (a first touch is the instance's, priced with its pages).
     let bulk = |name, pages: u32| Probe {
-        setup: format!(
-            "(memory.fill (i32.const 0) (i32.const 0x5a) (i32.const {}))",
-            pages * 65536
-        ),
+        setup: touch_all(pages),
         ..probe(
             name,
             "memory.fill and memory.copy of half the memory each",
@@ -748,13 +754,8 @@ pub fn adversarial_probes() -> Vec<Probe> {
     };
     let huge = HUGE_VALUE_BYTES as u32;
     let huge_pages = (HEAP + huge).div_ceil(65536) + 1;
-    // Inputs the compiler cannot know, so no chain folds to a constant.
-    let opaque = format!(
-        "(local.set $b (i64.load (i32.const {HASH}))) (local.set $x (i32.load (i32.const {})))",
-        HASH + 8
-    );
     let chain_probe = |name, what, unit: String| Probe {
-        setup: opaque.clone(),
+        setup: opaque_inputs(),
         ..wasm(name, what, unit, 2)
     };
     let mut rows = vec![
@@ -904,10 +905,7 @@ pub fn adversarial_probes() -> Vec<Probe> {
             max_pages,
         ),
         Probe {
-            setup: format!(
-                "(memory.fill (i32.const 0) (i32.const 0x5a) (i32.const {}))",
-                max_pages * 65536
-            ),
+            setup: touch_all(max_pages),
             ..wasm(
                 "random store 32 MiB",
                 "stores at random addresses of the largest memory",

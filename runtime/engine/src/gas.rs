@@ -59,8 +59,8 @@ pub struct CostTable {
     // wasm instructions, per execution. A price covers the instruction's latency: the time it
     // takes when each instruction waits for the one before, the slowest a contract can make it
     // run (code that keeps several chains going pays more than its time).
-    /// Locals, globals, constants, `drop`, `select`, `nop`-like moves: each feeds an operand to
-    /// an instruction that pays for its own latency.
+    /// Locals, globals, constants, `drop`, `select`, reinterpretations: each feeds an operand
+    /// to an instruction that pays for its own latency.
     pub stack: u64,
     /// Integer arithmetic, logic and shifts of two operands (one of which paid as `stack`).
     pub plain: u64,

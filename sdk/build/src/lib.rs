@@ -18,7 +18,7 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// memory, so a contract that outgrows it traps (out of bounds memory access) instead of
 /// overwriting its data. Loads and stores cost more in a module whose memory may grow larger
 /// (a large memory lets every load miss the caches), so the maximum is declared: 16 pages
-/// hold the largest value a contract may store several times over.
+/// hold the largest value a contract may store about three times over, beside the stack.
 pub const SIZE_PROFILE: &[&str] = &[
     "profile.release.opt-level=\"z\"",
     "profile.release.lto=true",
