@@ -880,6 +880,11 @@ pub fn adversarial_probes() -> Vec<Probe> {
             2,
         ),
         random(
+            "random load 512 KiB",
+            "dependent loads at random addresses of an 8-page memory",
+            8,
+        ),
+        random(
             "random load 1 MiB",
             "dependent loads at random addresses of a 16-page memory (an SDK contract's size)",
             16,
